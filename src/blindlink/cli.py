@@ -1,0 +1,243 @@
+"""The ``blindlink`` command: argument parsing, secrets, progress and exit codes.
+
+This is the only module that prints or reads the environment. Every blindlink error becomes
+one line on standard error and its class's exit code; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from blindlink import __version__
+from blindlink.encoding.encoder import EncodeReport
+from blindlink.errors import BlindlinkError
+from blindlink.io.secret_file import read_secret_file, secret_file_is_private, write_secret_file
+from blindlink.pipeline.demo import run_demo
+from blindlink.pipeline.encode import encode_file
+from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, link_files
+from blindlink.schema import default_schema, load_schema
+
+app = typer.Typer(
+    name="blindlink",
+    help="Privacy-preserving record linkage between agencies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"blindlink {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    _state["debug"] = _state["debug"] or debug
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Progress]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
+        yield progress
+
+
+def _load_secret(path: Path) -> bytes:
+    secret = read_secret_file(path)
+    if not secret_file_is_private(path):
+        err.print(f"blindlink: warning: {path} can be read by other users; run 'chmod 600 {path}'")
+    return secret
+
+
+@app.command()
+def keygen(
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write the new secret.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a new random 256-bit linkage secret (mode 0600).
+
+    Share it among the agencies out of band; never give it to the coordinator.
+    """
+    write_secret_file(out_path, overwrite=force)
+    out.print(f"wrote a new 256-bit linkage secret to {out_path} (readable by you only)")
+
+
+@app.command()
+def encode(
+    input_csv: Annotated[Path, typer.Argument(help="UTF-8 CSV of case records, with a header.")],
+    secret_file: Annotated[Path, typer.Option("--secret-file", help="The shared secret.")],
+    agency: Annotated[str, typer.Option("--agency", help="Your agency's short name.")],
+    out_path: Annotated[Path, typer.Option("--out", help="The encoded file to write (.blk).")],
+    schema_path: Annotated[
+        Path | None, typer.Option("--schema", help="Linkage schema JSON (default: built-in).")
+    ] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Column of record ids (default: record_id).")
+    ] = None,
+) -> None:
+    """Encode case records into keyed Bloom filters, to send to the coordinator."""
+    schema = load_schema(schema_path) if schema_path else default_schema()
+    secret = _load_secret(secret_file)
+    report = EncodeReport()
+    with _progress(f"encoding {input_csv.name}") as progress:
+        task = progress.add_task(f"encoding {input_csv.name}", total=None)
+        batch = encode_file(
+            input_csv,
+            out_path,
+            secret=secret,
+            agency=agency,
+            schema=schema,
+            id_column=id_column,
+            report=report,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    out.print(
+        f"encoded {len(batch):,} records of agency {agency} to {out_path} "
+        f"(schema {batch.schema_fingerprint[:12]}, key check {batch.key_check[:12]})"
+    )
+    for name, counts in report.fields.items():
+        if counts.invalid:
+            out.print(
+                f"  {name}: {counts.invalid:,} values not in the expected form were treated "
+                "as missing"
+            )
+        if counts.missing == report.records:
+            out.print(f"  {name}: empty in every record")
+
+
+def _print_summary(result: LinkResult) -> None:
+    stats = result.statistics
+    out.print(
+        f"{stats['records']['total']:,} records from {len(result.agencies)} "
+        f"agenc{'y' if len(result.agencies) == 1 else 'ies'} -> "
+        f"{stats['unique_persons']:,} unique persons (threshold {result.threshold})"
+    )
+    table = Table(title="Persons by combination of agencies", title_justify="left")
+    table.add_column("agencies")
+    table.add_column("persons", justify="right")
+    for row in stats["persons_by_agency_combination"]:
+        table.add_row(" + ".join(row["agencies"]), f"{row['persons']:,}")
+    out.print(table)
+    dup = ", ".join(f"{a} {n:,}" for a, n in stats["duplicates_within_agency"].items())
+    out.print(f"duplicate records within agencies: {dup}")
+
+
+@app.command()
+def link(
+    encoded: Annotated[list[Path], typer.Argument(help="Encoded files (.blk), one per agency.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Results folder to write.")],
+    threshold: Annotated[
+        float,
+        typer.Option("--threshold", min=0.0, max=1.0, help="Dice similarity for a match."),
+    ] = DEFAULT_THRESHOLD,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Make the random entity IDs reproducible.")
+    ] = None,
+) -> None:
+    """Link encoded files: duplicates within agencies and persons across them."""
+    result = link_files(encoded, out_dir, threshold=threshold, seed=seed)
+    _print_summary(result)
+    out.print(
+        f"wrote {out_dir}/clusters.csv, {out_dir}/agencies/<agency>.csv, {out_dir}/stats.json"
+    )
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
+        "blindlink-demo"
+    ),
+    persons: Annotated[int, typer.Option("--persons", min=10, help="Population size.")] = 1500,
+    agencies: Annotated[int, typer.Option("--agencies", min=1, max=12)] = 4,
+    seed: Annotated[int, typer.Option("--seed")] = 2024,
+) -> None:
+    """Act out agencies and coordinator on built-in synthetic data and score the result."""
+    outcome = run_demo(
+        out_dir, n_persons=persons, n_agencies=agencies, seed=seed, narrate=out.print
+    )
+    _print_summary(outcome.result)
+    q = outcome.quality
+    out.print(
+        f"true persons among the records: {outcome.true_persons_seen:,} "
+        f"(population incl. never registered: {outcome.true_population:,})"
+    )
+    out.print(
+        f"linkage quality against the truth (record pairs): precision {q.precision:.3f}, "
+        f"recall {q.recall:.3f}, F1 {q.f1:.3f}"
+    )
+    out.print(f"files: {out_dir}/ (input/, encoded/, results/, truth.csv, secret.key)")
+
+
+@app.command()
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for <agency>.csv and truth.csv.")],
+    persons: Annotated[int, typer.Option("--persons", min=1)] = 1000,
+    agencies: Annotated[int, typer.Option("--agencies", min=1, max=12)] = 4,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Write synthetic multilingual case records with a ground truth (for trials, benchmarks)."""
+    from blindlink.synth import generate, write_dataset
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = generate(n_persons=persons, n_agencies=agencies, seed=seed)
+    paths = write_dataset(data, out_dir)
+    out.print(f"wrote {len(paths) - 1} agency files and truth.csv to {out_dir}")
+
+
+def main() -> None:
+    """Console entry point: run the app, turning errors into one line and an exit code."""
+    args = sys.argv[1:]
+    if "--debug" in args:  # accepted anywhere on the line, not only before the command
+        args = [a for a in args if a != "--debug"]
+        _state["debug"] = True
+    try:
+        app(args=args, prog_name="blindlink", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("blindlink: interrupted; nothing was written")
+        sys.exit(130)
+    except BlindlinkError as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        err.print(f"blindlink: error: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence before a traceback
+        if _state["debug"]:
+            traceback.print_exc()
+        err.print(
+            f"blindlink: internal error ({type(exc).__name__}); rerun with --debug for details",
+            markup=False,
+        )
+        sys.exit(1)

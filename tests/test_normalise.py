@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from blindlink.encoding.normalise import (
+    normalise_code,
+    normalise_name,
+    parse_partial_date,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  José  María ", ("jose", "maria")),
+        ("ŞÜKRÜ", ("sukru",)),
+        ("Олександр", ("oleksandr",)),
+        ("Семён", ("semen",)),  # ё folds to е before transliteration
+        ("王伟", ("wang", "wei")),
+        ("Nguyễn Thị Hương", ("nguyen", "thi", "huong")),
+        ("Al-Hassan", ("hassan",)),
+        ("O'Brien", ("obrien",)),
+        ("van der Berg", ("berg",)),
+        ("", ()),
+        ("   ", ()),
+    ],
+)
+def test_normalise_name(raw: str, expected: tuple[str, ...]) -> None:
+    assert normalise_name(raw) == expected
+
+
+def test_arabic_article_and_letter_variants_fold() -> None:
+    # The attached article is dropped and hamza-carrying alefs fold to bare alef.
+    assert normalise_name("الحسن") == normalise_name("حسن")
+    assert normalise_name("أحمد") == normalise_name("احمد")
+    assert normalise_name("فاطمة") == normalise_name("فاطما")
+
+
+def test_name_of_only_particles_is_kept() -> None:
+    assert normalise_name("de la") == ("de", "la")
+
+
+def test_normalise_code() -> None:
+    assert normalise_code(" ukr ") == "UKR"
+    assert normalise_code("") == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1990-05-03", (1990, 5, 3)),
+        ("1990-05", (1990, 5, None)),
+        ("1990", (1990, None, None)),
+        (" 1990 ", (1990, None, None)),
+        ("", None),
+        ("1990-13-01", None),
+        ("1990-02-32", None),
+        ("03/05/1990", None),
+        ("199", None),
+    ],
+)
+def test_parse_partial_date(raw: str, expected: tuple[int, int | None, int | None] | None) -> None:
+    assert parse_partial_date(raw) == expected
