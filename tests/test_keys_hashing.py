@@ -51,3 +51,13 @@ def test_positions_known_answer() -> None:
     digest = hmac.digest(key, b"\x00\x00\x00\x00" + b"x:F", hashlib.sha256)
     expected = tuple(w % 1000 for w in struct.unpack(">8I", digest))[:3]
     assert TokenHasher(key, 1000).positions("x:F", 3) == expected
+
+
+def test_derive_key_is_rfc5869_hkdf_sha256_as_specified() -> None:
+    """protocols/keys.md: salt 'blindlink linkage secret v1', info 'blindlink/v1/<purpose>'."""
+    import hashlib
+    import hmac
+
+    prk = hmac.digest(b"blindlink linkage secret v1", SECRET, hashlib.sha256)
+    okm = hmac.digest(prk, b"blindlink/v1/group:sex" + b"\x01", hashlib.sha256)
+    assert derive_key(SECRET, "group:sex") == okm

@@ -6,14 +6,14 @@ one line on standard error and its class's exit code; ``--debug`` shows the trac
 
 from __future__ import annotations
 
+import functools
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,7 +23,6 @@ from blindlink import __version__
 from blindlink.encoding.encoder import EncodeReport
 from blindlink.errors import BlindlinkError
 from blindlink.io.secret_file import read_secret_file, secret_file_is_private, write_secret_file
-from blindlink.pipeline.demo import run_demo
 from blindlink.pipeline.encode import encode_file
 from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, link_files
 from blindlink.schema import default_schema, load_schema
@@ -35,9 +34,40 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 _state = {"debug": False}
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn every failure of ``command`` into one line on stderr and its exit code."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except BlindlinkError as exc:
+            if _state["debug"]:
+                traceback.print_exc()
+            err.print(f"blindlink: error: {exc}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("blindlink: interrupted; nothing was written")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # the last line of defence before a raw traceback
+            if _state["debug"]:
+                traceback.print_exc()
+            err.print(
+                f"blindlink: internal error ({type(exc).__name__}); rerun with --debug for details",
+                markup=False,
+            )
+            raise typer.Exit(1) from None
+
+    return run
 
 
 def _version(value: bool) -> None:
@@ -78,6 +108,7 @@ def _load_secret(path: Path) -> bytes:
 
 
 @app.command()
+@_reporting_errors
 def keygen(
     out_path: Annotated[Path, typer.Option("--out", help="Where to write the new secret.")],
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
@@ -91,6 +122,7 @@ def keygen(
 
 
 @app.command()
+@_reporting_errors
 def encode(
     input_csv: Annotated[Path, typer.Argument(help="UTF-8 CSV of case records, with a header.")],
     secret_file: Annotated[Path, typer.Option("--secret-file", help="The shared secret.")],
@@ -151,6 +183,7 @@ def _print_summary(result: LinkResult) -> None:
 
 
 @app.command()
+@_reporting_errors
 def link(
     encoded: Annotated[list[Path], typer.Argument(help="Encoded files (.blk), one per agency.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Results folder to write.")],
@@ -171,6 +204,7 @@ def link(
 
 
 @app.command()
+@_reporting_errors
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
         "blindlink-demo"
@@ -180,6 +214,8 @@ def demo(
     seed: Annotated[int, typer.Option("--seed")] = 2024,
 ) -> None:
     """Act out agencies and coordinator on built-in synthetic data and score the result."""
+    from blindlink.pipeline.demo import run_demo
+
     outcome = run_demo(
         out_dir, n_persons=persons, n_agencies=agencies, seed=seed, narrate=out.print
     )
@@ -197,6 +233,7 @@ def demo(
 
 
 @app.command()
+@_reporting_errors
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for <agency>.csv and truth.csv.")],
     persons: Annotated[int, typer.Option("--persons", min=1)] = 1000,
@@ -213,31 +250,9 @@ def synth(
 
 
 def main() -> None:
-    """Console entry point: run the app, turning errors into one line and an exit code."""
+    """Console entry point; ``--debug`` is accepted anywhere on the command line."""
     args = sys.argv[1:]
-    if "--debug" in args:  # accepted anywhere on the line, not only before the command
+    if "--debug" in args:
         args = [a for a in args if a != "--debug"]
         _state["debug"] = True
-    try:
-        app(args=args, prog_name="blindlink", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        err.print("blindlink: interrupted; nothing was written")
-        sys.exit(130)
-    except BlindlinkError as exc:
-        if _state["debug"]:
-            traceback.print_exc()
-        err.print(f"blindlink: error: {exc}", markup=False)
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence before a traceback
-        if _state["debug"]:
-            traceback.print_exc()
-        err.print(
-            f"blindlink: internal error ({type(exc).__name__}); rerun with --debug for details",
-            markup=False,
-        )
-        sys.exit(1)
+    app(args=args, prog_name="blindlink")

@@ -24,4 +24,5 @@ def as_words(filters: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint64]:
 
 def popcounts(filters: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
     """Number of set bits in each filter."""
-    return np.bitwise_count(filters).sum(axis=1, dtype=np.int64)
+    counts: npt.NDArray[np.int64] = np.bitwise_count(filters).sum(axis=1, dtype=np.int64)
+    return counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -29,8 +29,8 @@ def _records(data: RecordSource, schema: LinkageSchema, id_column: str) -> Recor
         return read_csv_records(data, required=required, id_column=id_column)
     if hasattr(data, "columns") and hasattr(data, "to_dict"):
         return dataframe_records(data, required=required, id_column=id_column)
-    if isinstance(data, Iterable):
-        rows: list[Mapping[str, str]] = list(data)
+    if isinstance(data, Iterable) and not isinstance(data, str | bytes):
+        rows: list[Mapping[str, str]] = [dict(row) for row in cast(Iterable[Any], data)]
         if not rows:
             raise InputError("records: no records given")
         missing = sorted(set(required) - set(rows[0]))

@@ -1,0 +1,57 @@
+"""Write the known-answer vectors for key derivation and record encoding (version 1).
+
+Run from the repository root: ``python protocols/test-vectors/make_encoding_vectors.py``.
+The vectors pin blindlink's behaviour so another implementation can prove byte compatibility;
+tests/test_vectors.py checks that blindlink still reproduces them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from blindlink.encoding.encoder import Encoder
+from blindlink.encoding.keys import derive_key, key_check_value
+from blindlink.schema import default_schema
+
+HERE = Path(__file__).resolve().parent
+SECRET_TEXT = "6f1c2a9e0b7d4c3f8a5e6d7c8b9a0f1e2d3c4b5a69788796a5b4c3d2e1f00112"
+RECORDS = [
+    {"record_id": "1", "given_name": "Mohammed", "family_name": "Al-Hassan",
+     "date_of_birth": "1990-05-03", "sex": "M", "nationality": "SYR"},
+    {"record_id": "2", "given_name": "محمد", "family_name": "الحسن",
+     "date_of_birth": "1990", "sex": "M", "nationality": ""},
+    {"record_id": "3", "given_name": "Олександр", "family_name": "Шевченко",
+     "date_of_birth": "1985-01", "sex": "", "nationality": "UKR"},
+    {"record_id": "4", "given_name": "王伟", "family_name": "", "date_of_birth": "",
+     "sex": "F", "nationality": "CHN"},
+    {"record_id": "5", "given_name": "", "family_name": "", "date_of_birth": "03/05/1990",
+     "sex": "", "nationality": ""},
+]  # fmt: skip
+
+
+def build() -> dict[str, Any]:
+    secret = SECRET_TEXT.encode("utf-8")
+    schema = default_schema()
+    groups = sorted({f.key_group for f in schema.fields})
+    filters = Encoder(schema, secret).encode(RECORDS)
+    return {
+        "description": "blindlink encoding v1 known answers: secret text -> keys -> filters "
+        "under the built-in schema. Filters are hex of the packed bits (MSB first).",
+        "secret_text": SECRET_TEXT,
+        "schema_fingerprint": schema.fingerprint,
+        "keys": {f"group:{g}": derive_key(secret, f"group:{g}").hex() for g in groups}
+        | {"key-check": derive_key(secret, "key-check").hex()},
+        "key_check": key_check_value(secret, schema.fingerprint),
+        "records": [
+            {"record": record, "filter_hex": row.tobytes().hex()}
+            for record, row in zip(RECORDS, filters, strict=True)
+        ],
+    }
+
+
+if __name__ == "__main__":
+    (HERE / "encoding-v1.json").write_text(
+        json.dumps(build(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -1,0 +1,230 @@
+"""End-to-end tests of the CLI contract through the real entry point (exit codes, stderr)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from blindlink.cli import main
+
+HEADER = "record_id,given_name,family_name,date_of_birth,sex,nationality\n"
+AGENCY_CSV = {
+    "ngo_north": HEADER
+    + "N1,Mohammed,Al-Hassan,1990-05-03,M,SYR\n"
+    + "N2,Olena,Kovalenko,1998-11-20,F,UKR\n"
+    + "N3,Olena,Kovalenko,1998-11-20,F,UKR\n"  # a duplicate within the agency
+    + "N4,Somchai,Srisuk,1985,M,THA\n",
+    "police_unit": HEADER
+    + "P-01,محمد,الحسن,1990-03-05,M,SYR\n"
+    + "P-02,Tesfaye,Mulugeta,2001-07-14,M,ETH\n"
+    + "P-03,Wei,Wang,1979-02-28,M,CHN\n",
+    "hotline": HEADER
+    + "7,Олена,Коваленко,1998-11,F,\n"
+    + "8,Maria José,García López,1993-09-09,F,COL\n"
+    + "9,Tesfaye,Mulugeta,2001-07-14,M,ETH\n",
+}
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    old = sys.argv
+    sys.argv = ["blindlink", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = old
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    for agency, text in AGENCY_CSV.items():
+        (tmp_path / f"{agency}.csv").write_text(text, encoding="utf-8")
+    code, _, _ = run(["keygen", "--out", str(tmp_path / "secret.key")], capsys)
+    assert code == 0
+    return tmp_path
+
+
+def encode(ws: Path, agency: str, capsys: pytest.CaptureFixture[str], secret: str = "secret.key"):
+    return run(
+        [
+            "encode", str(ws / f"{agency}.csv"), "--secret-file", str(ws / secret),
+            "--agency", agency, "--out", str(ws / f"{agency}.blk"),
+        ],
+        capsys,
+    )  # fmt: skip
+
+
+def test_keygen_writes_private_256_bit_secret(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "s.key"
+    code, out, _ = run(["keygen", "--out", str(target)], capsys)
+    assert code == 0
+    text = target.read_text()
+    assert len(text.strip()) == 64 and int(text, 16) >= 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert text.strip() not in out
+    code, _, err = run(["keygen", "--out", str(target)], capsys)
+    assert code != 0 and "already exists" in err
+    assert target.read_text() == text
+
+
+def test_encode_link_round_trip(workspace: Path, capsys) -> None:
+    for agency in AGENCY_CSV:
+        code, out, err = encode(workspace, agency, capsys)
+        assert code == 0, err
+        assert f"of agency {agency}" in out
+    results = workspace / "results"
+    blks = [str(workspace / f"{a}.blk") for a in AGENCY_CSV]
+    code, out, err = run(["link", *blks, "--out", str(results)], capsys)
+    assert code == 0, err
+    with (results / "clusters.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["entity_id", "agency", "record_id"]
+    records = {(r["agency"], r["record_id"]) for r in rows}
+    assert len(rows) == len(records) == 10
+    entity = {(r["agency"], r["record_id"]): r["entity_id"] for r in rows}
+    # the same people across agencies and scripts, and the duplicate within ngo_north
+    assert entity["ngo_north", "N2"] == entity["ngo_north", "N3"]
+    assert entity["police_unit", "P-02"] == entity["hotline", "9"]
+    assert entity["ngo_north", "N1"] != entity["ngo_north", "N2"]
+    for agency in AGENCY_CSV:
+        with (results / "agencies" / f"{agency}.csv").open(encoding="utf-8") as handle:
+            own = list(csv.DictReader(handle))
+        assert list(own[0]) == ["record_id", "entity_id"]
+        assert {r["record_id"] for r in own} == {rid for a, rid in records if a == agency}
+        assert all(r["entity_id"] == entity[agency, r["record_id"]] for r in own)
+    stats = json.loads((results / "stats.json").read_text(encoding="utf-8"))
+    assert stats["records"]["per_agency"] == {"ngo_north": 4, "police_unit": 3, "hotline": 3}
+    assert stats["unique_persons"] == len(set(entity.values()))
+    assert stats["duplicates_within_agency"]["ngo_north"] >= 1
+    combos = {tuple(c["agencies"]): c["persons"] for c in stats["persons_by_agency_combination"]}
+    assert combos[("police_unit", "hotline")] >= 1
+    assert sum(combos.values()) == stats["unique_persons"]
+
+
+def test_link_refuses_files_made_with_different_secrets(workspace: Path, capsys) -> None:
+    run(["keygen", "--out", str(workspace / "other.key")], capsys)
+    assert encode(workspace, "ngo_north", capsys)[0] == 0
+    assert encode(workspace, "hotline", capsys, secret="other.key")[0] == 0
+    out_dir = workspace / "results"
+    code, _, err = run(
+        ["link", str(workspace / "ngo_north.blk"), str(workspace / "hotline.blk"),
+         "--out", str(out_dir)],
+        capsys,
+    )  # fmt: skip
+    assert code == 6
+    assert "different secrets" in err
+    assert "ngo_north.blk" in err and "hotline.blk" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out_dir.exists()
+
+
+def test_link_refuses_files_made_with_different_schemas(workspace: Path, capsys) -> None:
+    from blindlink.schema import default_schema
+
+    document = dict(default_schema().document, description="another schema")
+    (workspace / "other.json").write_text(json.dumps(document), encoding="utf-8")
+    assert encode(workspace, "ngo_north", capsys)[0] == 0
+    code, _, err = run(
+        ["encode", str(workspace / "hotline.csv"), "--secret-file", str(workspace / "secret.key"),
+         "--agency", "hotline", "--out", str(workspace / "hotline.blk"),
+         "--schema", str(workspace / "other.json")],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = run(
+        ["link", str(workspace / "ngo_north.blk"), str(workspace / "hotline.blk"),
+         "--out", str(workspace / "r")],
+        capsys,
+    )  # fmt: skip
+    assert code == 6 and "different linkage schemas" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "expected_code", "message"),
+    [
+        ("record_id,given_name,surname,date_of_birth,sex,nationality\n1,A,B,,,\n", 3,
+         "missing column family_name"),
+        ("", 3, "empty file"),
+        (HEADER, 3, "header but no records"),
+        (HEADER + "1,Ana,Silva,1990,F\n", 3, "line 2: 5 fields where the header has 6"),
+    ],
+)  # fmt: skip
+def test_encode_bad_csv(
+    workspace: Path, capsys, content: str, expected_code: int, message: str
+) -> None:
+    (workspace / "bad.csv").write_text(content, encoding="utf-8")
+    out = workspace / "bad.blk"
+    code, _, err = run(
+        ["encode", str(workspace / "bad.csv"), "--secret-file", str(workspace / "secret.key"),
+         "--agency", "x", "--out", str(out)],
+        capsys,
+    )  # fmt: skip
+    assert code == expected_code
+    assert message in err and "bad.csv" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    assert sorted(p.name for p in workspace.iterdir() if p.name.startswith(".")) == []
+
+
+def test_encode_unreadable_csv_and_missing_secret(workspace: Path, capsys) -> None:
+    args = ["--agency", "x", "--out", str(workspace / "x.blk")]
+    code, _, err = run(
+        ["encode", str(workspace / "nope.csv"), "--secret-file", str(workspace / "secret.key"),
+         *args],
+        capsys,
+    )  # fmt: skip
+    assert code == 3 and "nope.csv: cannot open" in err
+    code, _, err = run(
+        ["encode", str(workspace / "hotline.csv"), "--secret-file", str(workspace / "no.key"),
+         *args],
+        capsys,
+    )  # fmt: skip
+    assert code == 7 and "no.key: cannot read the secret file" in err
+    assert not (workspace / "x.blk").exists()
+
+
+def test_link_on_a_corrupted_file_fails_cleanly(workspace: Path, capsys) -> None:
+    assert encode(workspace, "hotline", capsys)[0] == 0
+    blk = workspace / "hotline.blk"
+    data = bytearray(blk.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    blk.write_bytes(bytes(data))
+    code, _, err = run(["link", str(blk), "--out", str(workspace / "r")], capsys)
+    assert code == 5 and "hotline.blk" in err
+    assert not (workspace / "r").exists()
+
+
+def test_unsafe_agency_name_is_refused(workspace: Path, capsys) -> None:
+    code, _, err = run(
+        ["encode", str(workspace / "hotline.csv"), "--secret-file", str(workspace / "secret.key"),
+         "--agency", "../escape", "--out", str(workspace / "h.blk")],
+        capsys,
+    )  # fmt: skip
+    assert code == 3 and "agency" in err
+
+
+def test_debug_shows_the_traceback(workspace: Path, capsys) -> None:
+    code, _, err = run(["link", str(workspace / "missing.blk"), "--out", "r", "--debug"], capsys)
+    assert code == 5
+    assert "Traceback" in err
+
+
+def test_secret_never_appears_in_outputs(workspace: Path, capsys) -> None:
+    secret = (workspace / "secret.key").read_text().strip()
+    outputs = [encode(workspace, agency, capsys) for agency in AGENCY_CSV]
+    blks = [str(workspace / f"{a}.blk") for a in AGENCY_CSV]
+    outputs.append(run(["link", *blks, "--out", str(workspace / "r")], capsys))
+    for _, out, err in outputs:
+        assert secret not in out and secret not in err
+    for path in [*workspace.glob("*.blk"), *(workspace / "r").rglob("*.*")]:
+        assert secret.encode() not in path.read_bytes()
