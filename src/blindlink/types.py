@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -24,15 +24,16 @@ class EncodedBatch:
 
     ``filters`` holds one packed Bloom filter per record (``uint8``, shape
     ``(n_records, filter_bits // 8)``, bit ``i`` of a filter is bit ``7 - i % 8`` of byte
-    ``i // 8``: the same byte layout as anonlink's CLKs).
+    ``i // 8``: the same byte layout as anonlink's CLKs). Record ids and filters are left out of
+    the repr so that they never reach a log or a traceback.
     """
 
     agency: str
     schema_fingerprint: str
     key_check: str
     filter_bits: int
-    record_ids: tuple[str, ...]
-    filters: npt.NDArray[np.uint8]
+    record_ids: tuple[str, ...] = field(repr=False)
+    filters: npt.NDArray[np.uint8] = field(repr=False)
 
     def __len__(self) -> int:
         return len(self.record_ids)

@@ -64,12 +64,13 @@ def _check_compatible(batches: Sequence[EncodedBatch], names: Sequence[str]) -> 
         raise InputError("nothing to link: give at least one encoded file")
     seen: dict[str, str] = {}
     for batch, name in zip(batches, names, strict=True):
-        if batch.agency in seen:
+        key = batch.agency.casefold()  # agency names become file names: A.csv and a.csv collide
+        if key in seen:
             raise IncompatibleFilesError(
-                f"{seen[batch.agency]} and {name}: both are from agency {batch.agency!r}; "
-                "each agency must send one file"
+                f"{seen[key]} and {name}: both are from agency {batch.agency!r} (agency names "
+                "are compared ignoring case); each agency must send one file"
             )
-        seen[batch.agency] = name
+        seen[key] = name
     first, first_name = batches[0], names[0]
     for batch, name in zip(batches[1:], names[1:], strict=True):
         if batch.schema_fingerprint != first.schema_fingerprint:

@@ -1,0 +1,523 @@
+"""The encoded file (``.blk``, format 1): what an agency sends to the coordinator.
+
+The layout is specified, byte by byte, in ``protocols/encoded-file-format.md`` so that other
+implementations can read and write it; this module is the reference implementation.
+
+Why it looks the way it does:
+
+* A fixed binary prefix (magic, format version, flags) lets a reader refuse a foreign or
+  future file before it parses anything.
+* The header is canonical JSON, so it is easy to read anywhere and every writer produces the
+  same bytes for the same batch (test vectors can compare files byte for byte).
+* Filters are stored exactly as packed in memory, so a million records load with one read and
+  no per-record work.
+* A SHA-256 trailer catches truncated copies, bit flips and accidental edits. It does not prove
+  who made the file; that will come as signed variants announced by the flags field.
+
+Every error names the file and what is wrong with it -- never a record id or filter bytes,
+because error text ends up in logs and e-mails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import io
+import json
+import os
+import re
+import struct
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+
+from blindlink.errors import EncodedFileError, InputError
+from blindlink.io.atomic import atomic_file
+from blindlink.types import EncodedBatch
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "MAGIC",
+    "check_agency_name",
+    "read_blk",
+    "write_blk",
+]
+
+#: First eight bytes of every encoded file.
+MAGIC = b"BLINDLNK"
+#: The one format version this module reads and writes.
+FORMAT_VERSION = 1
+#: Value of the header's ``format`` key: tells encodings apart from other blindlink files.
+FORMAT_NAME = "blindlink-encodings"
+
+#: magic, u16 format version, u16 flags, u32 header length.
+_PREFIX = struct.Struct("<8sHHI")
+_ID_LENGTH = struct.Struct("<I")
+_TRAILER_BYTES = hashlib.sha256().digest_size  # 32
+#: A format-1 header is a few hundred bytes; anything near this limit is not one.
+MAX_HEADER_BYTES = 65536
+#: Far above any useful Bloom filter (schemas allow 65536 bits); bounds memory on bad input.
+MAX_FILTER_BITS = 1 << 20
+_MAX_PRODUCER_CHARS = 256
+
+_AGENCY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_AGENCY_RULE = (
+    "use 1 to 64 characters from A-Z, a-z, 0-9, '_', '.' and '-', starting with a letter "
+    "or digit, not ending in '.' and without '..'"
+)
+_FINGERPRINT_RE = re.compile(r"[0-9a-f]{64}")
+_KEY_CHECK_RE = re.compile(r"[0-9a-f]{32}")
+
+#: Header keys a format-1 writer writes, with the JSON type each must have.
+_HEADER_TYPES: dict[str, type] = {
+    "agency": str,
+    "filter_bits": int,
+    "format": str,
+    "ids_bytes": int,
+    "key_check": str,
+    "producer": str,
+    "record_count": int,
+    "schema_fingerprint": str,
+}
+_JSON_TYPE_NAMES: dict[type, str] = {str: "a string", int: "an integer"}
+
+_READ_CHUNK = 1 << 24
+
+
+def check_agency_name(name: str) -> str:
+    """Return ``name`` if it is a safe agency name; raise :class:`InputError` otherwise.
+
+    The coordinator turns agency names into output file names, so a name must not be able to
+    climb out of a folder (``../x``), name a sub-folder (``a/b``), hide (``.x``) or be empty.
+    """
+    if not isinstance(name, str):
+        raise InputError(f"agency name must be text, not {type(name).__name__}: {_AGENCY_RULE}")
+    if not name:
+        raise InputError(f"agency name is empty: {_AGENCY_RULE}")
+    if _AGENCY_RE.fullmatch(name) is None or name.endswith(".") or ".." in name:
+        raise InputError(f"agency name {_shown(name)} is not allowed: {_AGENCY_RULE}")
+    return name
+
+
+def write_blk(path: str | os.PathLike[str], batch: EncodedBatch) -> None:
+    """Write ``batch`` to ``path`` as a format-1 encoded file, atomically.
+
+    The batch is checked completely before anything is written, so a bad batch raises
+    :class:`InputError` and leaves no file (not even a temporary one) behind; an existing file
+    at ``path`` is replaced only once the new one is complete.
+    """
+    _write_blk(path, batch, producer=_default_producer())
+
+
+def read_blk(path: str | os.PathLike[str]) -> EncodedBatch:
+    """Read and fully validate a format-1 encoded file.
+
+    Raises :class:`EncodedFileError` (one line, starting with the path) for a file that cannot
+    be opened, is not an encoded file, is of another format version, is truncated, has extra
+    bytes, fails its checksum or holds an invalid header or record id.
+    """
+    shown = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            return _Reader(shown, handle).read()
+    except OSError as exc:
+        _fail(shown, f"cannot be read ({_os_reason(exc)})", exc)
+
+
+# --------------------------------------------------------------------------------- writing
+
+
+def _default_producer() -> str:
+    """``"blindlink <version>"``: informational, helps diagnose files made by old releases."""
+    try:
+        return f"blindlink {importlib.metadata.version('blindlink')}"
+    except importlib.metadata.PackageNotFoundError:
+        return "blindlink (unknown version)"
+
+
+def _write_blk(path: str | os.PathLike[str], batch: EncodedBatch, *, producer: str) -> None:
+    """:func:`write_blk` with the ``producer`` string fixed, for reproducible test vectors."""
+    if not isinstance(producer, str) or not 0 < len(producer) <= _MAX_PRODUCER_CHARS:
+        raise InputError(f"producer must be 1 to {_MAX_PRODUCER_CHARS} characters of text")
+    filters, id_section = _check_batch(batch)
+    header = _canonical_json(
+        {
+            "agency": batch.agency,
+            "filter_bits": batch.filter_bits,
+            "format": FORMAT_NAME,
+            "ids_bytes": len(id_section),
+            "key_check": batch.key_check,
+            "producer": producer,
+            "record_count": len(batch.record_ids),
+            "schema_fingerprint": batch.schema_fingerprint,
+        }
+    )
+    head = _PREFIX.pack(MAGIC, FORMAT_VERSION, 0, len(header)) + header
+    digest = hashlib.sha256()
+    with atomic_file(path) as out:
+        for part in (head, id_section, _bytes_view(filters)):
+            digest.update(part)
+            out.write(part)
+        out.write(digest.digest())
+
+
+def _check_batch(batch: EncodedBatch) -> tuple[npt.NDArray[np.uint8], bytes]:
+    """Validate a batch for writing; return its filters (C-contiguous) and its ids section."""
+    if not isinstance(batch, EncodedBatch):
+        raise InputError(f"expected an EncodedBatch, not {type(batch).__name__}")
+    check_agency_name(batch.agency)
+    for problem in (
+        _hex_problem("schema_fingerprint", batch.schema_fingerprint, _FINGERPRINT_RE, 64),
+        _hex_problem("key_check", batch.key_check, _KEY_CHECK_RE, 32),
+    ):
+        if problem:
+            raise InputError(problem)
+    bits = batch.filter_bits
+    if problem := _filter_bits_problem(bits):
+        raise InputError(f"filter_bits {problem}")
+    ids = batch.record_ids
+    if not isinstance(ids, tuple | list):
+        raise InputError(f"record_ids must be a tuple of strings, not {type(ids).__name__}")
+    filters = batch.filters
+    if not isinstance(filters, np.ndarray):
+        raise InputError(f"filters must be a numpy array, not {type(filters).__name__}")
+    if filters.dtype != np.uint8:
+        raise InputError(f"filters must have dtype uint8, not {filters.dtype}")
+    width = bits // 8
+    if filters.shape != (len(ids), width):
+        raise InputError(
+            f"filters have shape {filters.shape}; {len(ids)} records of {bits} bits need "
+            f"shape ({len(ids)}, {width})"
+        )
+    parts: list[bytes] = []
+    for position, record_id in enumerate(ids, start=1):
+        if not isinstance(record_id, str):
+            raise InputError(f"record id {position} is {type(record_id).__name__}, not text")
+        if not record_id:
+            raise InputError(f"record id {position} is empty")
+        try:
+            encoded = record_id.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(
+                f"record id {position} is not valid Unicode text (lone surrogate)"
+            ) from exc
+        if len(encoded) > 0xFFFFFFFF:
+            raise InputError(f"record id {position} is longer than 4 GiB")
+        parts.append(_ID_LENGTH.pack(len(encoded)))
+        parts.append(encoded)
+    if len(set(ids)) != len(ids):
+        raise InputError(f"record id {_first_duplicate(ids)} repeats an earlier record id")
+    return np.ascontiguousarray(filters), b"".join(parts)
+
+
+def _canonical_json(document: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no white space, UTF-8: the one serialisation every writer must produce."""
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------- reading
+
+
+class _Reader:
+    """Reads one open file section by section, hashing as it goes.
+
+    Checks run in the order that gives the most useful message: is it ours at all (magic,
+    version, flags), is it complete (sizes declared in the header against the file size), is it
+    intact (checksum), and only then is its content meaningful (names, hex strings, ids) --
+    so a flipped bit in an id is reported as corruption, not as a strange id.
+    """
+
+    def __init__(self, shown: str, handle: io.BufferedReader) -> None:
+        self.shown = shown
+        self.handle = handle
+        self.size = os.fstat(handle.fileno()).st_size
+        self.digest = hashlib.sha256()
+
+    def fail(self, problem: str, cause: BaseException | None = None) -> NoReturn:
+        _fail(self.shown, problem, cause)
+
+    def take(self, count: int) -> bytes:
+        """The next ``count`` bytes (already known to exist), added to the running hash."""
+        data = self.handle.read(count)
+        if len(data) != count:
+            self.fail("is truncated (the file shrank while it was being read)")
+        self.digest.update(data)
+        return data
+
+    def read(self) -> EncodedBatch:
+        if self.size == 0:
+            self.fail("empty file")
+        prefix = self.handle.read(_PREFIX.size)
+        magic = prefix[: len(MAGIC)]
+        if magic != MAGIC[: len(magic)]:
+            self.fail("not a blindlink encoded file (wrong magic bytes)")
+        if len(prefix) < _PREFIX.size:
+            self.fail(
+                f"is truncated: only {self.size} bytes, shorter than the "
+                f"{_PREFIX.size}-byte start of an encoded file"
+            )
+        self.digest.update(prefix)
+        _, version, flags, header_length = _PREFIX.unpack(prefix)
+        self._check_version(version, flags)
+        if header_length > MAX_HEADER_BYTES:
+            self.corrupt_or(f"declares a {header_length}-byte header (at most {MAX_HEADER_BYTES})")
+        header_end = _PREFIX.size + header_length
+        if header_end + _TRAILER_BYTES > self.size:
+            self.fail(
+                f"is truncated: {self.size} bytes, but its header alone declares "
+                f"{header_end + _TRAILER_BYTES}"
+            )
+        header = self._parse_header(self.take(header_length))
+        record_count: int = header["record_count"]
+        filter_bits: int = header["filter_bits"]
+        ids_bytes: int = header["ids_bytes"]
+        width = filter_bits // 8
+        expected = header_end + ids_bytes + record_count * width + _TRAILER_BYTES
+        if self.size < expected:
+            self.fail(
+                f"is truncated: {self.size} bytes, but its header declares {expected} "
+                f"({record_count} records of {filter_bits} bits); was the copy incomplete?"
+            )
+        if self.size > expected:
+            self._reject_extra_bytes(expected)
+        id_section = self.take(ids_bytes)
+        filters = np.empty((record_count, width), dtype=np.uint8)
+        self._read_into(filters)
+        trailer = self.handle.read(_TRAILER_BYTES)
+        if trailer != self.digest.digest():
+            self.fail("corrupted or modified: checksum does not match")
+        agency = self._check_content(header)
+        record_ids = self._parse_ids(id_section, record_count)
+        return EncodedBatch(
+            agency=agency,
+            schema_fingerprint=header["schema_fingerprint"],
+            key_check=header["key_check"],
+            filter_bits=filter_bits,
+            record_ids=record_ids,
+            filters=filters,
+        )
+
+    def _check_version(self, version: int, flags: int) -> None:
+        if version > FORMAT_VERSION:
+            self.fail(
+                f"made by a newer blindlink (format {version}); this blindlink reads "
+                f"format {FORMAT_VERSION}: upgrade blindlink to read it"
+            )
+        if version < FORMAT_VERSION:
+            self.fail(
+                f"made by an older blindlink (format {version}); this blindlink reads "
+                f"format {FORMAT_VERSION}: encode the records again"
+            )
+        if flags != 0:
+            self.fail(
+                f"uses format features this blindlink does not support (flags 0x{flags:04x}; "
+                "signed or encrypted files need a newer blindlink)"
+            )
+
+    def corrupt_or(self, problem: str, cause: BaseException | None = None) -> NoReturn:
+        """Report ``problem``, or corruption if the whole-file checksum fails.
+
+        Used when the header cannot be understood: then the declared sizes are unknown, but
+        the checksum is always the last 32 bytes, so it can still tell a damaged file from a
+        file that a faulty writer made.
+        """
+        if not self._whole_file_intact():
+            self.fail("corrupted or modified: checksum does not match", cause)
+        self.fail(problem, cause)
+
+    def _whole_file_intact(self) -> bool:
+        if self.size < _PREFIX.size + _TRAILER_BYTES:
+            return False
+        digest = hashlib.sha256()
+        self.handle.seek(0)
+        remaining = self.size - _TRAILER_BYTES
+        while remaining > 0:
+            chunk = self.handle.read(min(remaining, _READ_CHUNK))
+            if not chunk:
+                return False
+            digest.update(chunk)
+            remaining -= len(chunk)
+        return self.handle.read(_TRAILER_BYTES) == digest.digest()
+
+    def _reject_extra_bytes(self, expected: int) -> NoReturn:
+        """Bytes beyond the declared end: appended garbage if the declared part is intact."""
+        position = self.handle.tell()
+        digest = self.digest.copy()
+        remaining = expected - _TRAILER_BYTES - position
+        while remaining > 0:
+            chunk = self.handle.read(min(remaining, _READ_CHUNK))
+            digest.update(chunk)
+            remaining -= len(chunk)
+        if self.handle.read(_TRAILER_BYTES) != digest.digest():
+            self.fail("corrupted or modified: checksum does not match")
+        self.fail(
+            f"has {self.size - expected} unexpected bytes after the end of the encoded data "
+            "(trailing garbage)"
+        )
+
+    def _read_into(self, filters: npt.NDArray[np.uint8]) -> None:
+        view = _bytes_view(filters)
+        done = 0
+        while done < len(view):
+            got = self.handle.readinto(view[done : done + _READ_CHUNK])
+            if not got:
+                self.fail("is truncated (the file shrank while it was being read)")
+            done += got
+        self.digest.update(view)
+
+    def _parse_header(self, raw: bytes) -> dict[str, Any]:
+        """Decode the header and check the keys that the file's layout depends on."""
+        try:
+            document = json.loads(
+                raw.decode("utf-8"),
+                object_pairs_hook=_no_duplicate_keys,
+                parse_constant=_no_constants,
+            )
+        except (UnicodeDecodeError, ValueError) as exc:
+            self.corrupt_or(f"header is not valid JSON ({_json_reason(exc)})", exc)
+        if not isinstance(document, dict):
+            self.corrupt_or(f"header is JSON {type(document).__name__}, not a JSON object")
+        for key, kind in _HEADER_TYPES.items():
+            if key not in document:
+                self.corrupt_or(f"header lacks the key {key!r}")
+            value = document[key]
+            if not isinstance(value, kind) or isinstance(value, bool):
+                self.corrupt_or(f"header key {key!r} must be {_JSON_TYPE_NAMES[kind]}")
+        if document["format"] != FORMAT_NAME:
+            self.corrupt_or(
+                f"is not an encodings file (header format is {_shown(document['format'])}, "
+                f"expected {FORMAT_NAME!r})"
+            )
+        if problem := _filter_bits_problem(document["filter_bits"]):
+            self.corrupt_or(f"header key 'filter_bits' {problem}")
+        for key in ("record_count", "ids_bytes"):
+            if document[key] < 0:
+                self.corrupt_or(f"header key {key!r} is negative")
+        if document["ids_bytes"] < _ID_LENGTH.size * document["record_count"]:
+            self.corrupt_or(
+                "header key 'ids_bytes' is too small for 'record_count' ids "
+                f"({document['ids_bytes']} bytes for {document['record_count']} ids)"
+            )
+        return document
+
+    def _check_content(self, header: Mapping[str, Any]) -> str:
+        """Checks on values that do not affect the layout (run after the checksum passed)."""
+        agency: str = header["agency"]
+        try:
+            check_agency_name(agency)
+        except InputError as exc:
+            self.fail(f"header: {exc}")
+        for problem in (
+            _hex_problem("schema_fingerprint", header["schema_fingerprint"], _FINGERPRINT_RE, 64),
+            _hex_problem("key_check", header["key_check"], _KEY_CHECK_RE, 32),
+        ):
+            if problem:
+                self.fail(f"header key {problem}")
+        return agency
+
+    def _parse_ids(self, section: bytes, record_count: int) -> tuple[str, ...]:
+        ids: list[str] = []
+        offset = 0
+        end = len(section)
+        unpack = _ID_LENGTH.unpack_from
+        for position in range(1, record_count + 1):
+            if end - offset < _ID_LENGTH.size:
+                self.fail(
+                    f"ids section ends before record id {position} of {record_count} "
+                    "(inconsistent with 'ids_bytes')"
+                )
+            (length,) = unpack(section, offset)
+            offset += _ID_LENGTH.size
+            if length == 0:
+                self.fail(f"record id {position} is empty")
+            if length > end - offset:
+                self.fail(
+                    f"record id {position} runs past the end of the ids section "
+                    "(inconsistent with 'ids_bytes')"
+                )
+            try:
+                ids.append(section[offset : offset + length].decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                self.fail(f"record id {position} is not valid UTF-8", exc)
+            offset += length
+        if offset != end:
+            self.fail(
+                f"ids section has {end - offset} bytes left over after {record_count} record "
+                "ids (inconsistent with 'ids_bytes' and 'record_count')"
+            )
+        if len(set(ids)) != len(ids):
+            self.fail(f"record id {_first_duplicate(ids)} repeats an earlier record id")
+        return tuple(ids)
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def _fail(shown: str, problem: str, cause: BaseException | None = None) -> NoReturn:
+    raise EncodedFileError(f"{shown}: {problem}") from cause
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _json_reason(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at byte {exc.pos}"
+    return str(exc)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise ValueError(f"key {_shown(key)} appears twice")
+        document[key] = value
+    return document
+
+
+def _no_constants(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _filter_bits_problem(bits: object) -> str | None:
+    if not isinstance(bits, int) or isinstance(bits, bool):
+        return f"must be an integer, not {type(bits).__name__}"
+    if bits <= 0 or bits % 8 or bits > MAX_FILTER_BITS:
+        return f"is {bits}; it must be a positive multiple of 8 up to {MAX_FILTER_BITS}"
+    return None
+
+
+def _hex_problem(name: str, value: object, pattern: re.Pattern[str], length: int) -> str | None:
+    """Why ``value`` is not ``length`` lowercase hex digits, or None if it is."""
+    if isinstance(value, str) and pattern.fullmatch(value):
+        return None
+    return f"{name!r} must be {length} lowercase hexadecimal digits"
+
+
+def _bytes_view(array: npt.NDArray[np.uint8]) -> memoryview:
+    """The bytes of a C-contiguous array, without copying (numpy stubs lack Buffer)."""
+    view: memoryview = array.reshape(-1).data
+    return view
+
+
+def _first_duplicate(ids: tuple[str, ...] | list[str]) -> int:
+    """1-based position of the first id equal to an earlier one (positions, never values)."""
+    seen: set[str] = set()
+    for position, record_id in enumerate(ids, start=1):
+        if record_id in seen:
+            return position
+        seen.add(record_id)
+    return 0
+
+
+def _shown(text: str) -> str:
+    """A value from a file or caller, quoted, escaped and cut short, safe for one log line."""
+    return repr(text if len(text) <= 80 else text[:77] + "...")
