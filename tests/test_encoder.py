@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from blindlink.encoding.encoder import Encoder, EncodeReport
+from blindlink.pipeline.link import DEFAULT_THRESHOLD
 from blindlink.schema import default_schema
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -58,7 +59,8 @@ def test_native_script_is_closer_to_its_romanisation_than_to_another_name() -> N
         record(given_name="Petro", family_name="Bondarenko", date_of_birth="1985-01-02"),
     )
     assert dice(native, roman) == 1.0
-    assert dice(native, other) < 0.6
+    # another person born the same day stays below the match threshold
+    assert dice(native, other) < DEFAULT_THRESHOLD
 
 
 def test_near_miss_dates_lower_similarity_gradually() -> None:

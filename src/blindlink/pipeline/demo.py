@@ -53,6 +53,7 @@ def run_demo(
     """Generate data, encode per agency, link as the coordinator, score against the truth."""
     with atomic_directory(folder, replaceable=DEMO_NAMES) as staging:
         data = generate(n_persons=n_persons, n_agencies=n_agencies, seed=seed)
+        (staging / "input").mkdir()
         paths = write_dataset(data, staging / "input")
         truth_path = paths.pop("truth")
         truth_path.rename(staging / "truth.csv")

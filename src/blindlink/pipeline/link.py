@@ -24,7 +24,9 @@ from blindlink.stats.aggregates import linkage_statistics
 from blindlink.types import CandidatePairs, EncodedBatch
 
 #: Dice threshold for "same person", chosen on the synthetic generator (see docs/linkage.md).
-DEFAULT_THRESHOLD = 0.8
+DEFAULT_THRESHOLD = 0.7
+#: How much more similar two records of one agency must be to be called the same person.
+SAME_AGENCY_MARGIN = 0.05
 #: Names a results folder may hold; a previous result is replaced, anything else is refused.
 RESULT_NAMES = frozenset({"clusters.csv", "stats.json", "agencies"})
 
@@ -111,7 +113,7 @@ def link(
     Duplicates within an agency and matches across agencies are found in one run. Records
     are persons' when their Dice similarity is at least ``threshold``; clusters merge by
     average linkage, and two records of one agency join only at ``same_agency_threshold``
-    (default: ``threshold``). ``seed`` makes the random entity IDs reproducible.
+    (default: ``threshold + SAME_AGENCY_MARGIN``: an agency rarely registers one person twice). ``seed`` makes the random entity IDs reproducible.
     """
     if not 0.0 < threshold <= 1.0:
         raise InputError(f"threshold must be in (0, 1], got {threshold}")
@@ -122,7 +124,11 @@ def link(
     scores, rows_a, rows_b = candidate_pairs(filters, None, threshold)
     rule = ClusteringRule(
         threshold=threshold,
-        same_agency_threshold=threshold if same_agency_threshold is None else same_agency_threshold,
+        same_agency_threshold=(
+            min(1.0, threshold + SAME_AGENCY_MARGIN)
+            if same_agency_threshold is None
+            else same_agency_threshold
+        ),
     )
     labels = cluster_records(CandidatePairs(scores, rows_a, rows_b), filters, agency_of, rule)
     agencies = tuple(b.agency for b in batches)
