@@ -113,7 +113,8 @@ def link(
     Duplicates within an agency and matches across agencies are found in one run. Records
     are persons' when their Dice similarity is at least ``threshold``; clusters merge by
     average linkage, and two records of one agency join only at ``same_agency_threshold``
-    (default: ``threshold + SAME_AGENCY_MARGIN``: an agency rarely registers one person twice). ``seed`` makes the random entity IDs reproducible.
+    (default: ``threshold + SAME_AGENCY_MARGIN``: an agency rarely registers one person
+    twice). ``seed`` makes the random entity IDs reproducible.
     """
     if not 0.0 < threshold <= 1.0:
         raise InputError(f"threshold must be in (0, 1], got {threshold}")
