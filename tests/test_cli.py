@@ -228,3 +228,31 @@ def test_secret_never_appears_in_outputs(workspace: Path, capsys) -> None:
         assert secret not in out and secret not in err
     for path in [*workspace.glob("*.blk"), *(workspace / "r").rglob("*.*")]:
         assert secret.encode() not in path.read_bytes()
+
+
+def test_demo_acts_out_the_roles_and_scores_the_result(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "demo"
+    code, out, err = run(["demo", "--out", str(folder), "--persons", "400", "--seed", "3"], capsys)
+    assert code == 0, err
+    agencies = sorted(p.stem for p in (folder / "input").glob("*.csv"))
+    assert len(agencies) == 4
+    assert sorted(p.stem for p in (folder / "encoded").glob("*.blk")) == agencies
+    assert (folder / "results" / "clusters.csv").exists()
+    assert "unique persons" in out and "Persons by combination of agencies" in out
+    f1 = float(out.split("F1 ")[-1].split()[0])
+    assert 0.8 < f1 <= 1.0
+    # the coordinator's outputs carry no plaintext: no name from the inputs appears in them
+    with (folder / "input" / f"{agencies[0]}.csv").open(encoding="utf-8") as handle:
+        names = {r["family_name"] for r in csv.DictReader(handle) if len(r["family_name"]) > 3}
+    produced = b"".join(p.read_bytes() for p in (folder / "results").rglob("*.*"))
+    produced += b"".join(p.read_bytes() for p in (folder / "encoded").glob("*.blk"))
+    assert not any(name.encode() in produced for name in names)
+    code, _, _ = run(["demo", "--out", str(folder), "--persons", "100"], capsys)
+    assert code == 0, "a second demo run replaces the previous demo folder"
+
+
+def test_synth_writes_agency_files_and_truth(tmp_path: Path, capsys) -> None:
+    code, out, err = run(["synth", "--out", str(tmp_path / "d"), "--persons", "50"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "d" / "truth.csv").exists()
+    assert len(list((tmp_path / "d").glob("*.csv"))) == 5

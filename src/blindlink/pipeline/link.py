@@ -23,7 +23,7 @@ from blindlink.linkage.cluster import ClusteringRule, cluster_records
 from blindlink.stats.aggregates import linkage_statistics
 from blindlink.types import CandidatePairs, EncodedBatch
 
-#: Dice threshold for "same person", chosen on the synthetic generator (see docs/linkage.md).
+#: Dice threshold for "same person", chosen on the synthetic generator (see docs/quality.md).
 DEFAULT_THRESHOLD = 0.7
 #: How much more similar two records of one agency must be to be called the same person.
 SAME_AGENCY_MARGIN = 0.05
