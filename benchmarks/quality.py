@@ -15,14 +15,14 @@ from collections import Counter, defaultdict
 from statistics import median
 
 from blindlink.pipeline.encode import encode
-from blindlink.pipeline.link import DEFAULT_THRESHOLD, link
+from blindlink.pipeline.link import DEFAULT_THRESHOLD, Threshold, link
 from blindlink.stats.quality import PairwiseQuality, pairwise_quality
 from blindlink.synth import generate
 
 SECRET = b"benchmark-secret-0123456789abcdef"
 
 
-def evaluate(persons: int, agencies: int, seed: int, threshold: float) -> dict[str, object]:
+def evaluate(persons: int, agencies: int, seed: int, threshold: Threshold) -> dict[str, object]:
     data = generate(n_persons=persons, n_agencies=agencies, seed=seed)
     batches = [encode(rows, secret=SECRET, agency=name) for name, rows in data.agencies.items()]
     start = time.perf_counter()
@@ -69,6 +69,8 @@ def evaluate(persons: int, agencies: int, seed: int, threshold: float) -> dict[s
         "persons_found": len(set(predicted)),
         "persons_true": true_persons,
         "link_seconds": link_seconds,
+        "estimated": result.statistics["linkage"],
+        "used_threshold": result.threshold,
         "recall_by_kind": {
             k: 1 - missed_by_kind[k] / true_by_kind[k] for k in sorted(true_by_kind)
         },
@@ -81,7 +83,12 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=2000)
     parser.add_argument("--agencies", type=int, default=4)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    parser.add_argument(
+        "--threshold",
+        type=lambda text: text if text == "auto" else float(text),
+        default=DEFAULT_THRESHOLD,
+        help="a number, or 'auto'",
+    )
     args = parser.parse_args()
     rows = [evaluate(args.persons, args.agencies, s, args.threshold) for s in args.seeds]
     print(f"persons={args.persons} agencies={args.agencies} threshold={args.threshold}")
@@ -95,6 +102,12 @@ def main() -> None:
             f"{s['within'].f1:.3f}     {s['across'].f1:.3f}    | "
             f"{r['persons_found']}/{r['persons_true']} ({err:+.1%})  link {r['link_seconds']:.1f}s"
         )
+        est = r["estimated"]
+        if "estimated_precision" in est:
+            print(
+                f"      threshold used {r['used_threshold']:.3f}; estimated without labels: "
+                f"P {est['estimated_precision']:.3f} R {est['estimated_recall']:.3f}"
+            )
     print(f"median F1 {median(r['overall'].f1 for r in rows):.3f}")
     print("recall of true pairs by corruption kind (first seed):")
     first = rows[0]

@@ -256,3 +256,27 @@ def test_synth_writes_agency_files_and_truth(tmp_path: Path, capsys) -> None:
     assert code == 0, err
     assert (tmp_path / "d" / "truth.csv").exists()
     assert len(list((tmp_path / "d").glob("*.csv"))) == 5
+
+
+def test_link_options_links_file_and_estimates(workspace: Path, capsys) -> None:
+    for agency in ("ngo_north", "police_unit"):
+        assert encode(workspace, agency, capsys)[0] == 0
+    blks = [str(workspace / f"{a}.blk") for a in ("ngo_north", "police_unit")]
+    for extra in (["--threshold", "auto"], ["--solver", "optimal"], ["--solver", "greedy"]):
+        out_dir = workspace / f"r{extra[1]}"
+        code, out, err = run(["link", *blks, "--out", str(out_dir), *extra], capsys)
+        assert code == 0, err
+        stats = json.loads((out_dir / "stats.json").read_text(encoding="utf-8"))
+        assert stats["linkage"]["solver"] == (extra[1] if extra[0] == "--solver" else "multiparty")
+        with (out_dir / "links.csv").open(encoding="utf-8") as handle:
+            links = list(csv.DictReader(handle))
+        for link in links:
+            assert 0.0 <= float(link["match_probability"]) <= 1.0
+            assert float(link["score"]) >= stats["linkage"]["threshold"]
+    code, _, err = run(
+        ["link", *blks, "--out", str(workspace / "x"), "--threshold", "high"], capsys
+    )
+    assert code == 3 and "--threshold must be a number" in err
+    three = [*blks, str(workspace / "ngo_north.blk")]
+    code, _, err = run(["link", *three, "--out", str(workspace / "y")], capsys)
+    assert code == 6 and "both are from agency 'ngo_north'" in err

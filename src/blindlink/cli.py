@@ -21,10 +21,10 @@ from rich.table import Table
 
 from blindlink import __version__
 from blindlink.encoding.encoder import EncodeReport
-from blindlink.errors import BlindlinkError
+from blindlink.errors import BlindlinkError, InputError
 from blindlink.io.secret_file import read_secret_file, secret_file_is_private, write_secret_file
 from blindlink.pipeline.encode import encode_file
-from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, link_files
+from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, Threshold, link_files
 from blindlink.schema import default_schema, load_schema
 
 app = typer.Typer(
@@ -165,13 +165,31 @@ def encode(
             out.print(f"  {name}: empty in every record")
 
 
+def _parse_threshold(text: str) -> Threshold:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(
+            f"--threshold must be a number between 0 and 1 or 'auto', not {text!r}"
+        ) from None
+    return value
+
+
 def _print_summary(result: LinkResult) -> None:
     stats = result.statistics
     out.print(
         f"{stats['records']['total']:,} records from {len(result.agencies)} "
         f"agenc{'y' if len(result.agencies) == 1 else 'ies'} -> "
-        f"{stats['unique_persons']:,} unique persons (threshold {result.threshold})"
+        f"{stats['unique_persons']:,} unique persons (threshold {result.threshold:.3f})"
     )
+    linkage = stats["linkage"]
+    if "estimated_precision" in linkage:
+        out.print(
+            f"estimated without labels: precision {linkage['estimated_precision']:.3f}, "
+            f"recall {linkage['estimated_recall']:.3f} (score-mixture model)"
+        )
     table = Table(title="Persons by combination of agencies", title_justify="left")
     table.add_column("agencies")
     table.add_column("persons", justify="right")
@@ -188,18 +206,30 @@ def link(
     encoded: Annotated[list[Path], typer.Argument(help="Encoded files (.blk), one per agency.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Results folder to write.")],
     threshold: Annotated[
-        float,
-        typer.Option("--threshold", min=0.0, max=1.0, help="Dice similarity for a match."),
-    ] = DEFAULT_THRESHOLD,
+        str,
+        typer.Option(
+            "--threshold",
+            help="Link score for a match (0-1), or 'auto' to fit it to the score distribution.",
+        ),
+    ] = str(DEFAULT_THRESHOLD),
+    solver: Annotated[
+        str,
+        typer.Option(
+            "--solver", help="multiparty (any number of agencies), greedy or optimal (1-to-1)."
+        ),
+    ] = "multiparty",
     seed: Annotated[
         int | None, typer.Option("--seed", help="Make the random entity IDs reproducible.")
     ] = None,
 ) -> None:
     """Link encoded files: duplicates within agencies and persons across them."""
-    result = link_files(encoded, out_dir, threshold=threshold, seed=seed)
+    result = link_files(
+        encoded, out_dir, threshold=_parse_threshold(threshold), solver=solver, seed=seed
+    )
     _print_summary(result)
     out.print(
-        f"wrote {out_dir}/clusters.csv, {out_dir}/agencies/<agency>.csv, {out_dir}/stats.json"
+        f"wrote {out_dir}/clusters.csv, {out_dir}/links.csv (coordinator only), "
+        f"{out_dir}/agencies/<agency>.csv, {out_dir}/stats.json"
     )
 
 

@@ -27,9 +27,10 @@ class ClusteringRule:
     same_agency_threshold: float
 
 
-def _dice_block(
+def _score_block(
     filters: npt.NDArray[np.uint8],
     popcounts: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.float64],
     left: list[int],
     right: list[int],
 ) -> npt.NDArray[np.float64]:
@@ -37,7 +38,8 @@ def _dice_block(
         axis=2, dtype=np.int64
     )
     total = popcounts[left][:, None] + popcounts[right][None, :]
-    return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
+    dice = np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
+    return dice + (offsets[left][:, None] + offsets[right][None, :]) / 2
 
 
 def cluster_records(
@@ -45,14 +47,18 @@ def cluster_records(
     filters: npt.NDArray[np.uint8],
     agency_of: npt.NDArray[np.int64],
     rule: ClusteringRule,
+    offsets: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.int64]:
     """A cluster label per record (labels are 0..k-1 in order of first appearance).
 
-    ``pairs`` must hold every pair scoring at least ``rule.threshold`` (rows index ``filters``);
+    The score of a pair is its Dice coefficient plus the mean of the two records' ``offsets``
+    (zero by default; see ``linkage.scoring``). ``pairs`` must hold every pair scoring at least
+    ``rule.threshold``, with those scores, in any order (rows index ``filters``);
     ``agency_of[i]`` is the index of record i's agency.
     """
     n = filters.shape[0]
     popcounts = np.bitwise_count(filters).sum(axis=1, dtype=np.int64)
+    offsets = np.zeros(n) if offsets is None else offsets
     owner = np.arange(n)
     members: dict[int, list[int]] = {}
     order = np.argsort(-pairs.scores, kind="stable")
@@ -65,7 +71,7 @@ def cluster_records(
             continue
         left = members.get(cu, [cu])
         right = members.get(cv, [cv])
-        if not _may_merge(left, right, filters, popcounts, agency_of, rule):
+        if not _may_merge(left, right, filters, popcounts, offsets, agency_of, rule):
             continue
         if len(left) < len(right):
             cu, cv, left, right = cv, cu, right, left
@@ -73,8 +79,16 @@ def cluster_records(
         owner[right] = cu
         members[cu] = merged
         members.pop(cv, None)
-    _, labels = np.unique(owner, return_inverse=True)
-    first_seen = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
+    return dense_labels(owner)
+
+
+def dense_labels(groups: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Relabel arbitrary group ids as 0..k-1 in order of each group's first record."""
+    n = groups.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, labels = np.unique(groups, return_inverse=True)
+    first_seen = np.full(int(labels.max()) + 1, n, dtype=np.int64)
     np.minimum.at(first_seen, labels, np.arange(n))
     relabel = np.argsort(np.argsort(first_seen, kind="stable"), kind="stable")
     return relabel[labels].astype(np.int64)
@@ -85,10 +99,11 @@ def _may_merge(
     right: list[int],
     filters: npt.NDArray[np.uint8],
     popcounts: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.float64],
     agency_of: npt.NDArray[np.int64],
     rule: ClusteringRule,
 ) -> bool:
-    scores = _dice_block(filters, popcounts, left, right)
+    scores = _score_block(filters, popcounts, offsets, left, right)
     if scores.mean() < rule.threshold:
         return False
     same_agency = agency_of[left][:, None] == agency_of[right][None, :]

@@ -16,7 +16,7 @@ from blindlink.encoding.encoder import EncodeReport
 from blindlink.io.atomic import atomic_directory
 from blindlink.io.secret_file import read_secret_file, write_secret_file
 from blindlink.pipeline.encode import encode_file
-from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, link_files
+from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, Threshold, link_files
 from blindlink.stats.quality import PairwiseQuality, pairwise_quality
 from blindlink.synth import generate, write_dataset
 
@@ -47,7 +47,7 @@ def run_demo(
     n_persons: int = 1500,
     n_agencies: int = 4,
     seed: int = 2024,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: Threshold = DEFAULT_THRESHOLD,
     narrate: Narrate = lambda message: None,
 ) -> DemoOutcome:
     """Generate data, encode per agency, link as the coordinator, score against the truth."""

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -19,16 +19,36 @@ from blindlink.errors import IncompatibleFilesError, InputError
 from blindlink.io.atomic import atomic_directory
 from blindlink.io.blk import read_blk
 from blindlink.kernels.dice import candidate_pairs
-from blindlink.linkage.cluster import ClusteringRule, cluster_records
+from blindlink.linkage.cluster import ClusteringRule
+from blindlink.linkage.probability import (
+    ScoreMixture,
+    automatic_threshold,
+    expected_quality,
+    fit_score_mixture,
+)
+from blindlink.linkage.scoring import DensityAdjustment, score_links
+from blindlink.linkage.solvers import LinkageProblem, solver_named
 from blindlink.stats.aggregates import linkage_statistics
 from blindlink.types import CandidatePairs, EncodedBatch
 
-#: Dice threshold for "same person", chosen on the synthetic generator (see docs/quality.md).
-DEFAULT_THRESHOLD = 0.7
+#: Link-score threshold for "same person", chosen on the synthetic generator (docs/quality.md).
+DEFAULT_THRESHOLD = 0.68
 #: How much more similar two records of one agency must be to be called the same person.
 SAME_AGENCY_MARGIN = 0.05
 #: Names a results folder may hold; a previous result is replaced, anything else is refused.
-RESULT_NAMES = frozenset({"clusters.csv", "stats.json", "agencies"})
+RESULT_NAMES = frozenset({"clusters.csv", "links.csv", "stats.json", "agencies"})
+
+Threshold = float | Literal["auto"]
+
+
+@dataclass(frozen=True)
+class Links:
+    """The links the solver kept inside persons: record rows, scores, match probabilities."""
+
+    rows_a: npt.NDArray[np.int64]
+    rows_b: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float64]
+    probabilities: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -45,20 +65,34 @@ class LinkResult:
     entity_ids: tuple[str, ...]
     threshold: float
     statistics: dict[str, Any]
+    links: Links
+
+    def _record_keys(self) -> list[tuple[str, str]]:
+        return [(agency, rid) for agency, ids in zip(self.agencies, self.record_ids, strict=True)
+                for rid in ids]  # fmt: skip
 
     def rows(self) -> Iterator[tuple[str, str, str]]:
         """(entity_id, agency, record_id) for every record, in input order."""
-        position = 0
-        for agency, ids in zip(self.agencies, self.record_ids, strict=True):
-            for record_id in ids:
-                yield self.entity_ids[self.labels[position]], agency, record_id
-                position += 1
+        for position, (agency, record_id) in enumerate(self._record_keys()):
+            yield self.entity_ids[self.labels[position]], agency, record_id
 
     def agency_rows(self, agency: str) -> Iterator[tuple[str, str]]:
         """(record_id, entity_id) for one agency's records only."""
         for entity_id, owner, record_id in self.rows():
             if owner == agency:
                 yield record_id, entity_id
+
+    def link_rows(self) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+        """(agency_a, record_id_a, agency_b, record_id_b, entity_id, score, probability)."""
+        keys = self._record_keys()
+        for a, b, score, probability in zip(
+            self.links.rows_a, self.links.rows_b, self.links.scores, self.links.probabilities,
+            strict=True,
+        ):  # fmt: skip
+            yield (
+                *keys[a], *keys[b], self.entity_ids[self.labels[a]],
+                f"{score:.4f}", f"{probability:.4f}",
+            )  # fmt: skip
 
 
 def _check_compatible(batches: Sequence[EncodedBatch], names: Sequence[str]) -> None:
@@ -103,41 +137,59 @@ def _entity_ids(count: int, seed: int | None) -> tuple[str, ...]:
 def link(
     batches: Sequence[EncodedBatch],
     *,
-    threshold: float = DEFAULT_THRESHOLD,
-    same_agency_threshold: float | None = None,
+    threshold: Threshold = DEFAULT_THRESHOLD,
+    same_agency_margin: float = SAME_AGENCY_MARGIN,
+    solver: str = "multiparty",
+    adjustment: DensityAdjustment | None = None,
     seed: int | None = None,
     names: Sequence[str] | None = None,
 ) -> LinkResult:
     """Find the persons behind the records of one or more agencies' encoded batches.
 
-    Duplicates within an agency and matches across agencies are found in one run. Records
-    are persons' when their Dice similarity is at least ``threshold``; clusters merge by
-    average linkage, and two records of one agency join only at ``same_agency_threshold``
-    (default: ``threshold + SAME_AGENCY_MARGIN``: an agency rarely registers one person
-    twice). ``seed`` makes the random entity IDs reproducible.
+    Duplicates within an agency and matches across agencies are found in one run. A link's
+    score is its Dice coefficient adjusted for how crowded the two records' neighbourhoods
+    are (``linkage.scoring``); links scoring at least ``threshold`` (a number, or ``"auto"``
+    for the expected-F1-optimal threshold of a mixture model fitted to the scores) are handed
+    to the ``solver`` (``multiparty``, ``greedy`` or ``optimal``). Two records of one agency
+    need ``threshold + same_agency_margin``. ``seed`` makes the random entity IDs reproducible.
     """
-    if not 0.0 < threshold <= 1.0:
-        raise InputError(f"threshold must be in (0, 1], got {threshold}")
+    if threshold != "auto" and not (isinstance(threshold, float | int) and 0 < threshold <= 1):
+        raise InputError(f"threshold must be 'auto' or a number in (0, 1], got {threshold!r}")
+    adjustment = adjustment or DensityAdjustment()
     names = names if names is not None else [b.agency for b in batches]
     _check_compatible(batches, names)
+    chosen_solver = solver_named(solver)
     filters = np.concatenate([b.filters for b in batches])
     agency_of = np.repeat(np.arange(len(batches)), [len(b) for b in batches]).astype(np.int64)
-    scores, rows_a, rows_b = candidate_pairs(filters, None, threshold)
-    rule = ClusteringRule(
-        threshold=threshold,
-        same_agency_threshold=(
-            min(1.0, threshold + SAME_AGENCY_MARGIN)
-            if same_agency_threshold is None
-            else same_agency_threshold
-        ),
+    lowest = adjustment.candidate_floor(0.6 if threshold == "auto" else float(threshold))
+    scored = score_links(
+        CandidatePairs(*candidate_pairs(filters, None, lowest)), filters.shape[0], adjustment
     )
-    labels = cluster_records(CandidatePairs(scores, rows_a, rows_b), filters, agency_of, rule)
+    model = fit_score_mixture(scored.pairs.scores)
+    if threshold == "auto":
+        value = automatic_threshold(model, scored.pairs.scores) if model else DEFAULT_THRESHOLD
+    else:
+        value = float(threshold)
+    keep = scored.pairs.scores >= value
+    kept = CandidatePairs(
+        scored.pairs.scores[keep], scored.pairs.rows_a[keep], scored.pairs.rows_b[keep]
+    )
+    rule = ClusteringRule(threshold=value, same_agency_threshold=value + same_agency_margin)
+    labels = chosen_solver.solve(LinkageProblem(filters, agency_of, kept, scored.offsets, rule))
+    inside = labels[kept.rows_a] == labels[kept.rows_b]
+    link_scores = kept.scores[inside]
+    links = Links(
+        rows_a=kept.rows_a[inside],
+        rows_b=kept.rows_b[inside],
+        scores=link_scores,
+        probabilities=model.probability(link_scores) if model else np.ones_like(link_scores),
+    )
     agencies = tuple(b.agency for b in batches)
     statistics = {
         "format": "blindlink-stats",
         "version": 1,
-        "threshold": threshold,
         **linkage_statistics(agencies, agency_of, labels),
+        "linkage": _linkage_summary(threshold, value, chosen_solver.name, model, links),
     }
     n_persons = int(labels.max()) + 1 if labels.size else 0
     return LinkResult(
@@ -145,9 +197,33 @@ def link(
         record_ids=tuple(b.record_ids for b in batches),
         labels=labels,
         entity_ids=_entity_ids(n_persons, seed),
-        threshold=threshold,
+        threshold=value,
         statistics=statistics,
+        links=links,
     )
+
+
+def _linkage_summary(
+    requested: Threshold, value: float, solver: str, model: ScoreMixture | None, links: Links
+) -> dict[str, Any]:
+    """How the links were made and how good they are expected to be (model estimates)."""
+    summary: dict[str, Any] = {
+        "threshold": round(value, 6),
+        "threshold_source": "automatic" if requested == "auto" else "given",
+        "solver": solver,
+        "links": int(links.scores.shape[0]),
+    }
+    if model is not None:
+        precision, recall = expected_quality(model, links.scores)
+        summary["estimated_precision"] = round(precision, 4)
+        summary["estimated_recall"] = round(recall, 4)
+        summary["score_model"] = {
+            "kind": "exponential non-matches + normal matches, fitted by EM",
+            "floor": model.floor,
+            "match_share": round(model.match_share, 6),
+            "expected_matching_pairs": round(model.expected_matches, 1),
+        }
+    return summary
 
 
 def _csv_bytes(header: Sequence[str], rows: Iterator[Sequence[str]]) -> bytes:
@@ -159,7 +235,10 @@ def _csv_bytes(header: Sequence[str], rows: Iterator[Sequence[str]]) -> bytes:
 
 
 def write_results(result: LinkResult, out_dir: str | os.PathLike[str]) -> Path:
-    """Write clusters.csv, agencies/<agency>.csv and stats.json; all or nothing."""
+    """Write clusters.csv, links.csv, agencies/<agency>.csv and stats.json; all or nothing.
+
+    links.csv names records of several agencies: it is for the coordinator, not for sharing.
+    """
     with atomic_directory(out_dir, replaceable=RESULT_NAMES) as staging:
         (staging / "clusters.csv").write_bytes(
             _csv_bytes(("entity_id", "agency", "record_id"), result.rows())
@@ -169,6 +248,20 @@ def write_results(result: LinkResult, out_dir: str | os.PathLike[str]) -> Path:
             (staging / "agencies" / f"{agency}.csv").write_bytes(
                 _csv_bytes(("record_id", "entity_id"), result.agency_rows(agency))
             )
+        (staging / "links.csv").write_bytes(
+            _csv_bytes(
+                (
+                    "agency_a",
+                    "record_id_a",
+                    "agency_b",
+                    "record_id_b",
+                    "entity_id",
+                    "score",
+                    "match_probability",
+                ),
+                result.link_rows(),
+            )  # fmt: skip
+        )
         (staging / "stats.json").write_text(
             json.dumps(result.statistics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -179,8 +272,9 @@ def link_files(
     paths: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
     *,
-    threshold: float = DEFAULT_THRESHOLD,
-    same_agency_threshold: float | None = None,
+    threshold: Threshold = DEFAULT_THRESHOLD,
+    same_agency_margin: float = SAME_AGENCY_MARGIN,
+    solver: str = "multiparty",
     seed: int | None = None,
 ) -> LinkResult:
     """Read .blk files, link them and write the results folder."""
@@ -188,7 +282,8 @@ def link_files(
     result = link(
         batches,
         threshold=threshold,
-        same_agency_threshold=same_agency_threshold,
+        same_agency_margin=same_agency_margin,
+        solver=solver,
         seed=seed,
         names=[str(p) for p in paths],
     )
