@@ -91,3 +91,13 @@ def test_report_counts_missing_and_invalid() -> None:
     assert report.fields["date_of_birth"].invalid == 1
     assert report.fields["given_name"].missing == 0
     assert report.fields["sex"].missing == 3
+
+
+def test_placeholder_birthday_counts_as_year_only() -> None:
+    jan_first, year_only, real = encode(
+        record(given_name="Amina", date_of_birth="1990-01-01"),
+        record(given_name="Amina", date_of_birth="1990"),
+        record(given_name="Amina", date_of_birth="1990-05-03"),
+    )
+    assert np.array_equal(jan_first, year_only)
+    assert dice(jan_first, real) < 1.0

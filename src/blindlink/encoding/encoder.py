@@ -81,6 +81,8 @@ def _date_tokens(spec: FieldSpec) -> Tokenizer:
         for feature in spec.features:
             if feature.kind == "year":
                 tokens.extend(features.year(year, feature.tolerance))
+            elif f"{month or 0:02d}-{day or 0:02d}" in feature.unknown_month_days:
+                continue  # a placeholder for "only the year is known", not a birthday
             else:
                 tokens.extend(features.month_day(month, day))
         return tokens, False

@@ -34,6 +34,7 @@ class FeatureSpec:
     hashes: int
     n: int = 2
     tolerance: int = 0
+    unknown_month_days: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def parse_schema(document: Any, *, source: str = "schema") -> LinkageSchema:
                     hashes=feat["hashes"],
                     n=feat.get("n", 2),
                     tolerance=feat.get("tolerance", 0),
+                    unknown_month_days=frozenset(feat.get("unknown_month_days", ())),
                 )
                 for feat in f["features"]
             ),
