@@ -48,7 +48,7 @@ def test_dataframe_and_dicts_encode_identically() -> None:
 
 def test_library_round_trip_without_files() -> None:
     rows_a = [
-        {"record_id": "a1", "given_name": "Mohammed", "family_name": "Al-Hassan",
+        {"record_id": "record-a1", "given_name": "Mohammed", "family_name": "Al-Hassan",
          "date_of_birth": "1990-05-03", "sex": "M", "nationality": "SYR"},
         {"record_id": "a2", "given_name": "Lan", "family_name": "Nguyen",
          "date_of_birth": "2002-12-01", "sex": "F", "nationality": "VNM"},
@@ -61,7 +61,7 @@ def test_library_round_trip_without_files() -> None:
     b = blindlink.encode(rows_b, secret=SECRET, agency="b")
     result = blindlink.link([a, b], seed=1)
     entity = {(agency, rid): e for e, agency, rid in result.rows()}
-    assert entity["a", "a1"] == entity["b", "b1"]
-    assert entity["a", "a2"] != entity["a", "a1"]
+    assert entity["a", "record-a1"] == entity["b", "b1"]
+    assert entity["a", "a2"] != entity["a", "record-a1"]
     assert result.statistics["unique_persons"] == 2
-    assert "EncodedBatch(agency='a'" in repr(a) and "a1" not in repr(a)
+    assert "EncodedBatch(agency='a'" in repr(a) and "record-a1" not in repr(a)
