@@ -280,3 +280,17 @@ def test_link_options_links_file_and_estimates(workspace: Path, capsys) -> None:
     three = [*blks, str(workspace / "ngo_north.blk")]
     code, _, err = run(["link", *three, "--out", str(workspace / "y")], capsys)
     assert code == 6 and "both are from agency 'ngo_north'" in err
+
+
+def test_link_json_and_quiet(workspace: Path, capsys) -> None:
+    for agency in AGENCY_CSV:
+        assert encode(workspace, agency, capsys)[0] == 0
+    blks = [str(workspace / f"{a}.blk") for a in AGENCY_CSV]
+    code, out, err = run(["link", *blks, "--out", str(workspace / "j"), "--json"], capsys)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["statistics"]["records"]["total"] == 10
+    assert summary["files"]["agencies"]["hotline"].endswith("hotline.csv")
+    code, out, err = run(["link", *blks, "--out", str(workspace / "q"), "--quiet"], capsys)
+    assert code == 0 and out == "" and err == ""
+    assert (workspace / "q" / "stats.json").exists()

@@ -10,7 +10,7 @@ import functools
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -221,11 +221,40 @@ def link(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Make the random entity IDs reproducible.")
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing on success.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable summary (JSON) instead.")
+    ] = False,
 ) -> None:
     """Link encoded files: duplicates within agencies and persons across them."""
-    result = link_files(
-        encoded, out_dir, threshold=_parse_threshold(threshold), solver=solver, seed=seed
-    )
+    with (
+        err.status("linking", spinner="dots")
+        if err.is_terminal and not quiet
+        else nullcontext() as status
+    ):
+        result = link_files(
+            encoded,
+            out_dir,
+            threshold=_parse_threshold(threshold),
+            solver=solver,
+            seed=seed,
+            progress=(lambda stage: status.update(stage)) if status is not None else None,
+        )
+    if quiet:
+        return
+    if as_json:
+        summary = {
+            "results": str(out_dir),
+            "files": {
+                "clusters": str(out_dir / "clusters.csv"),
+                "links": str(out_dir / "links.csv"),
+                "stats": str(out_dir / "stats.json"),
+                "agencies": {a: str(out_dir / "agencies" / f"{a}.csv") for a in result.agencies},
+            },
+            "statistics": result.statistics,
+        }
+        out.print_json(data=summary)
+        return
     _print_summary(result)
     out.print(
         f"wrote {out_dir}/clusters.csv, {out_dir}/links.csv (coordinator only), "

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +39,8 @@ SAME_AGENCY_MARGIN = 0.05
 RESULT_NAMES = frozenset({"clusters.csv", "links.csv", "stats.json", "agencies"})
 
 Threshold = float | Literal["auto"]
+#: Told the name of each stage of a run as it starts (the CLI shows it as a status line).
+Stage = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ def link(
     adjustment: DensityAdjustment | None = None,
     seed: int | None = None,
     names: Sequence[str] | None = None,
+    progress: Stage | None = None,
 ) -> LinkResult:
     """Find the persons behind the records of one or more agencies' encoded batches.
 
@@ -152,7 +155,9 @@ def link(
     for the expected-F1-optimal threshold of a mixture model fitted to the scores) are handed
     to the ``solver`` (``multiparty``, ``greedy`` or ``optimal``). Two records of one agency
     need ``threshold + same_agency_margin``. ``seed`` makes the random entity IDs reproducible.
+    ``progress``, if given, is told the name of each stage as it starts.
     """
+    report = progress or (lambda stage: None)
     if threshold != "auto" and not (isinstance(threshold, float | int) and 0 < threshold <= 1):
         raise InputError(f"threshold must be 'auto' or a number in (0, 1], got {threshold!r}")
     adjustment = adjustment or DensityAdjustment()
@@ -161,10 +166,12 @@ def link(
     chosen_solver = solver_named(solver)
     filters = np.concatenate([b.filters for b in batches])
     agency_of = np.repeat(np.arange(len(batches)), [len(b) for b in batches]).astype(np.int64)
+    report(f"comparing {filters.shape[0]:,} records")
     lowest = adjustment.candidate_floor(0.6 if threshold == "auto" else float(threshold))
     scored = score_links(
         CandidatePairs(*candidate_pairs(filters, None, lowest)), filters.shape[0], adjustment
     )
+    report("fitting the score model")
     model = fit_score_mixture(scored.pairs.scores)
     if threshold == "auto":
         value = automatic_threshold(model, scored.pairs.scores) if model else DEFAULT_THRESHOLD
@@ -175,6 +182,7 @@ def link(
         scored.pairs.scores[keep], scored.pairs.rows_a[keep], scored.pairs.rows_b[keep]
     )
     rule = ClusteringRule(threshold=value, same_agency_threshold=value + same_agency_margin)
+    report(f"clustering with the {chosen_solver.name} solver")
     labels = chosen_solver.solve(LinkageProblem(filters, agency_of, kept, scored.offsets, rule))
     inside = labels[kept.rows_a] == labels[kept.rows_b]
     link_scores = kept.scores[inside]
@@ -276,9 +284,14 @@ def link_files(
     same_agency_margin: float = SAME_AGENCY_MARGIN,
     solver: str = "multiparty",
     seed: int | None = None,
+    progress: Stage | None = None,
 ) -> LinkResult:
     """Read .blk files, link them and write the results folder."""
-    batches = [read_blk(p) for p in paths]
+    report = progress or (lambda stage: None)
+    batches = []
+    for path in paths:
+        report(f"reading {path}")
+        batches.append(read_blk(path))
     result = link(
         batches,
         threshold=threshold,
@@ -286,6 +299,8 @@ def link_files(
         solver=solver,
         seed=seed,
         names=[str(p) for p in paths],
+        progress=progress,
     )
+    report(f"writing {out_dir}")
     write_results(result, out_dir)
     return result
