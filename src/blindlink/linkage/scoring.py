@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from blindlink.kernels.neighbours import top_k_mean
 from blindlink.types import CandidatePairs
 
 
@@ -26,17 +27,7 @@ def neighbourhood_density(
 
     ``pairs`` must hold every pair with Dice at least ``floor`` (each unordered pair once).
     """
-    rows = np.concatenate([pairs.rows_a, pairs.rows_b])
-    scores = np.concatenate([pairs.scores, pairs.scores])
-    order = np.lexsort((-scores, rows))
-    rows = rows[order]
-    scores = scores[order]
-    starts = np.searchsorted(rows, np.arange(n_records))
-    rank = np.arange(rows.shape[0]) - starts[rows]
-    top = rank < k
-    sums = np.bincount(rows[top], weights=scores[top], minlength=n_records)
-    counts = np.bincount(rows[top], minlength=n_records)
-    return (sums + floor * (k - counts)) / k
+    return top_k_mean(pairs.rows_a, pairs.rows_b, pairs.scores, n_records, k, floor)
 
 
 def density_offsets(density: npt.NDArray[np.float64], reference: float) -> npt.NDArray[np.float64]:
