@@ -53,7 +53,7 @@ def cluster_records(
 
     The score of a pair is its Dice coefficient plus the mean of the two records' ``offsets``
     (zero by default; see ``linkage.scoring``). ``pairs`` must hold every pair scoring at least
-    ``rule.threshold``, with those scores, in any order (rows index ``filters``);
+    ``rule.threshold``, with exactly those scores, in any order (rows index ``filters``);
     ``agency_of[i]`` is the index of record i's agency.
     """
     n = filters.shape[0]
@@ -62,16 +62,22 @@ def cluster_records(
     owner = np.arange(n)
     members: dict[int, list[int]] = {}
     order = np.argsort(-pairs.scores, kind="stable")
-    for edge in order:
-        u = int(pairs.rows_a[edge])
-        v = int(pairs.rows_b[edge])
+    rows_a = pairs.rows_a[order].tolist()
+    rows_b = pairs.rows_b[order].tolist()
+    scores = pairs.scores[order].tolist()
+    agencies = agency_of.tolist()
+    for u, v, score in zip(rows_a, rows_b, scores, strict=True):
         cu = int(owner[u])
         cv = int(owner[v])
         if cu == cv:
             continue
         left = members.get(cu, [cu])
         right = members.get(cv, [cv])
-        if not _may_merge(left, right, filters, popcounts, offsets, agency_of, rule):
+        if len(left) == 1 and len(right) == 1:  # the link itself is the only cross pair
+            needed = rule.same_agency_threshold if agencies[u] == agencies[v] else rule.threshold
+            if score < needed:
+                continue
+        elif not _may_merge(left, right, filters, popcounts, offsets, agency_of, rule):
             continue
         if len(left) < len(right):
             cu, cv, left, right = cv, cu, right, left
