@@ -42,3 +42,12 @@ def test_month_day_survives_swap_partially() -> None:
 def test_exact_blank_is_missing() -> None:
     assert features.exact("") == []
     assert features.exact("F") == ["x:F"]
+
+
+def test_phonetic_codes_bridge_romanisations() -> None:
+    assert features.phonetic(("mohammed",), "metaphone") == features.phonetic(
+        ("mhmd",), "metaphone"
+    )
+    assert features.phonetic(("ana", "1990"), "soundex") == ["p:soundex:A500"]
+    for algorithm in features.PHONETIC_CODES:
+        assert features.phonetic(("somchai",), algorithm)[0].startswith(f"p:{algorithm}:")

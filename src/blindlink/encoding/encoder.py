@@ -52,6 +52,8 @@ def _name_tokens(spec: FieldSpec) -> Tokenizer:
                 tokens.extend(features.ngrams(words, feature.n))
             elif feature.kind == "skeleton_ngrams":
                 tokens.extend(features.skeleton_ngrams(words, feature.n))
+            elif feature.kind == "phonetic":
+                tokens.extend(features.phonetic(words, feature.algorithm))
             else:
                 tokens.extend(features.name_words(words))
         return tokens, False
@@ -65,6 +67,7 @@ def _feature_hashes(spec: FieldSpec) -> dict[str, int]:
         "ngrams": lambda f: [f"g{f.n}"],
         "skeleton_ngrams": lambda f: [f"s{f.n}"],
         "exact": lambda f: ["x", "w"],
+        "phonetic": lambda f: ["p"],
         "year": lambda f: ["y"],
         "month_day": lambda f: ["m", "d", "md"],
     }

@@ -8,6 +8,9 @@ collide on purpose. Missing values yield no tokens: absence is not a value.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+import jellyfish
 
 _SKELETON_MAP = str.maketrans({"c": "k", "q": "k", "z": "s"})
 _SKELETON_DROP = re.compile(r"[aeiouyhw]+")
@@ -49,6 +52,23 @@ def skeleton_ngrams(words: tuple[str, ...], n: int) -> list[str]:
 def name_words(words: tuple[str, ...]) -> list[str]:
     """Each word of a name as a whole token."""
     return [f"w:{word}" for word in words]
+
+
+PHONETIC_CODES: dict[str, Callable[[str], str]] = {
+    "soundex": jellyfish.soundex,
+    "metaphone": jellyfish.metaphone,
+    "nysiis": jellyfish.nysiis,
+    "match_rating": jellyfish.match_rating_codex,
+}
+
+
+def phonetic(words: tuple[str, ...], algorithm: str) -> list[str]:
+    """A phonetic code per word (on the transliterated, lower-case word), prefix ``p``.
+
+    Digits-only words have no sound and give no token.
+    """
+    code = PHONETIC_CODES[algorithm]
+    return [f"p:{algorithm}:{code(word)}" for word in words if not word.isdigit()]
 
 
 def exact(code: str) -> list[str]:

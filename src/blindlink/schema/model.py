@@ -20,7 +20,7 @@ from blindlink.errors import SchemaError
 FIELD_TYPES = ("person_name", "date", "categorical")
 #: Which feature kinds make sense for which field type (the meaning check after JSON Schema).
 FEATURES_BY_FIELD_TYPE: dict[str, frozenset[str]] = {
-    "person_name": frozenset({"ngrams", "skeleton_ngrams", "exact"}),
+    "person_name": frozenset({"ngrams", "skeleton_ngrams", "exact", "phonetic"}),
     "date": frozenset({"year", "month_day"}),
     "categorical": frozenset({"exact"}),
 }
@@ -35,6 +35,7 @@ class FeatureSpec:
     n: int = 2
     tolerance: int = 0
     unknown_month_days: frozenset[str] = frozenset()
+    algorithm: str = "metaphone"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ def _meaning_errors(document: dict[str, Any]) -> list[str]:
                     f"{where}.features[{j}].kind: {feature['kind']!r} does not apply to a "
                     f"{field['type']} field (use one of {sorted(allowed)})"
                 )
+            if feature["kind"] == "phonetic" and "algorithm" not in feature:
+                errors.append(f"{where}.features[{j}]: a phonetic feature needs an 'algorithm'")
             if feature["kind"] in kinds:
                 errors.append(f"{where}.features[{j}].kind: {feature['kind']!r} appears twice")
             kinds.add(feature["kind"])
@@ -159,6 +162,7 @@ def parse_schema(document: Any, *, source: str = "schema") -> LinkageSchema:
                     n=feat.get("n", 2),
                     tolerance=feat.get("tolerance", 0),
                     unknown_month_days=frozenset(feat.get("unknown_month_days", ())),
+                    algorithm=feat.get("algorithm", "metaphone"),
                 )
                 for feat in f["features"]
             ),
