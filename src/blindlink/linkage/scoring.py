@@ -46,7 +46,7 @@ class DensityAdjustment:
 
     k: int = 10
     floor: float = 0.55
-    weight: float = 0.5
+    weight: float = 0.7
     reference: float = 0.65
 
     @property
