@@ -294,3 +294,46 @@ def test_link_json_and_quiet(workspace: Path, capsys) -> None:
     code, out, err = run(["link", *blks, "--out", str(workspace / "q"), "--quiet"], capsys)
     assert code == 0 and out == "" and err == ""
     assert (workspace / "q" / "stats.json").exists()
+
+
+FEBRL_CSV = (
+    "rec_id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,"
+    "date_of_birth,soc_sec_id\n"
+    "rec-1-org,michaela,neumann,8,stanley street,miami,winston hills,4223,nsw,19151111,5304218\n"
+    "rec-2-org,courtney,painter,12,pinkerton circuit,bega,richlands,4560,vic,19161214,4066625\n"
+)
+
+
+def test_clkhash_schema_encode_convert_and_link(workspace: Path, capsys) -> None:
+    schema = Path(__file__).resolve().parents[1] / "protocols/examples/clkhash-febrl-v3.json"
+    (workspace / "febrl.csv").write_text(FEBRL_CSV, encoding="utf-8")
+    code, out, err = run(
+        ["encode", str(workspace / "febrl.csv"), "--secret-file", str(workspace / "secret.key"),
+         "--agency", "a", "--out", str(workspace / "a.blk"), "--schema", str(schema),
+         "--id-column", "rec_id"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = run(
+        ["convert", str(workspace / "a.blk"), "--to", "anonlink-json",
+         "--out", str(workspace / "a.json")],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    clks = json.loads((workspace / "a.json").read_text())["clks"]
+    assert len(clks) == 2
+    code, _, err = run(
+        ["convert", str(workspace / "a.json"), "--to", "blk", "--out", str(workspace / "b.blk"),
+         "--agency", "b"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    from blindlink.io.blk import read_blk
+
+    original, converted = read_blk(workspace / "a.blk"), read_blk(workspace / "b.blk")
+    assert (original.filters == converted.filters).all()
+    code, _, err = run(
+        ["convert", str(workspace / "a.json"), "--to", "blk", "--out", str(workspace / "c.blk")],
+        capsys,
+    )  # fmt: skip
+    assert code == 3 and "--agency is needed" in err

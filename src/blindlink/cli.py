@@ -23,9 +23,9 @@ from blindlink import __version__
 from blindlink.encoding.encoder import EncodeReport
 from blindlink.errors import BlindlinkError, InputError
 from blindlink.io.secret_file import read_secret_file, secret_file_is_private, write_secret_file
-from blindlink.pipeline.encode import encode_file
+from blindlink.pipeline.encode import encode_file, load_any_schema
 from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, Threshold, link_files
-from blindlink.schema import default_schema, load_schema
+from blindlink.schema import default_schema
 
 app = typer.Typer(
     name="blindlink",
@@ -132,11 +132,16 @@ def encode(
         Path | None, typer.Option("--schema", help="Linkage schema JSON (default: built-in).")
     ] = None,
     id_column: Annotated[
-        str | None, typer.Option("--id-column", help="Column of record ids (default: record_id).")
+        str | None,
+        typer.Option(
+            "--id-column",
+            help="Column of record ids (default: record_id; with a clkhash schema, its first "
+            "ignored feature, e.g. rec_id).",
+        ),
     ] = None,
 ) -> None:
     """Encode case records into keyed Bloom filters, to send to the coordinator."""
-    schema = load_schema(schema_path) if schema_path else default_schema()
+    schema = load_any_schema(schema_path) if schema_path else default_schema()
     secret = _load_secret(secret_file)
     report = EncodeReport()
     with _progress(f"encoding {input_csv.name}") as progress:
@@ -260,6 +265,33 @@ def link(
         f"wrote {out_dir}/clusters.csv, {out_dir}/links.csv (coordinator only), "
         f"{out_dir}/agencies/<agency>.csv, {out_dir}/stats.json"
     )
+
+
+@app.command()
+@_reporting_errors
+def convert(
+    source: Annotated[Path, typer.Argument(help="A .blk file or an anonlink JSON file.")],
+    to: Annotated[str, typer.Option("--to", help="anonlink-json or blk.")],
+    out_path: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="Agency name for a .blk made from JSON.")
+    ] = None,
+) -> None:
+    """Convert encodings between blindlink's .blk and anonlink's JSON upload format."""
+    from blindlink.io.anonlink_json import read_anonlink_json, write_anonlink_json
+    from blindlink.io.blk import read_blk, write_blk
+
+    if to == "anonlink-json":
+        batch = read_blk(source)
+        write_anonlink_json(out_path, batch)
+    elif to == "blk":
+        if not agency:
+            raise InputError("--agency is needed to make a .blk file from anonlink JSON")
+        batch = read_anonlink_json(source, agency=agency)
+        write_blk(out_path, batch)
+    else:
+        raise InputError(f"--to must be 'anonlink-json' or 'blk', not {to!r}")
+    out.print(f"wrote {len(batch):,} encodings to {out_path}")
 
 
 @app.command()
