@@ -337,3 +337,25 @@ def test_clkhash_schema_encode_convert_and_link(workspace: Path, capsys) -> None
         capsys,
     )  # fmt: skip
     assert code == 3 and "--agency is needed" in err
+
+
+def test_estimate_from_reference_csv_and_errors(tmp_path: Path, capsys) -> None:
+    reference = Path(__file__).resolve().parents[2] / "shared" / "mse-reference" / "UKdat.csv"
+    csv_path = tmp_path / "uk.csv"
+    if reference.exists():
+        csv_path.write_bytes(reference.read_bytes())
+    else:  # the UK table's main-effects cells are not needed here: any valid table works
+        csv_path.write_text("A,B,C,count\n1,0,0,50\n0,1,0,40\n0,0,1,30\n1,1,0,10\n1,0,1,8\n"
+                            "0,1,1,6\n1,1,1,2\n", encoding="utf-8")  # fmt: skip
+    code, out, err = run(["estimate", str(csv_path), "--method", "main-effects", "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["method"] == "main-effects"
+    assert result["observed"] > 0 and result["estimate"] > result["observed"]
+    low, high = result["ci95"]
+    assert low < result["estimate"] < high
+    if reference.exists():
+        assert abs(result["estimate"] - 12214.0) / 12214.0 < 0.001
+    (tmp_path / "bad.csv").write_text("A,B,total\n1,0,3\n", encoding="utf-8")
+    code, _, err = run(["estimate", str(tmp_path / "bad.csv")], capsys)
+    assert code == 3 and "bad.csv" in err and "count" in err

@@ -296,6 +296,48 @@ def convert(
 
 @app.command()
 @_reporting_errors
+def estimate(
+    source: Annotated[
+        Path, typer.Argument(help="A run's stats.json, or a capture-history CSV (0/1 + count).")
+    ],
+    method: Annotated[
+        str,
+        typer.Option("--method", help="main-effects, stepwise-aic, stepwise-pvalue or bic."),
+    ] = "stepwise-aic",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Estimate the hidden total (multiple systems estimation) from capture histories."""
+    import json
+
+    from blindlink.stats.mse import estimate as mse_estimate
+    from blindlink.stats.mse import from_stats, read_capture_csv
+
+    if source.suffix.lower() == ".json":
+        try:
+            stats = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{source}: not a readable stats.json ({type(exc).__name__})") from exc
+        histories = from_stats(stats)
+    else:
+        histories = read_capture_csv(source)
+    result = mse_estimate(histories, method)
+    if as_json:
+        out.print_json(data=result.to_dict())
+        return
+    low, high = result.ci95
+    terms = ", ".join(f"{a}:{b}" for a, b in result.interactions) or "none"
+    out.print(
+        f"{result.observed:,} persons observed on {len(result.lists)} lists; estimated total "
+        f"{result.estimate:,.0f} (95% CI {low:,.0f} to {high:,.0f}), "
+        f"{result.unobserved:,.0f} never registered"
+    )
+    out.print(f"method {result.method}; interactions: {terms}")
+    for warning in result.warnings:
+        out.print(f"warning: {warning}")
+
+
+@app.command()
+@_reporting_errors
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
         "blindlink-demo"
@@ -320,6 +362,14 @@ def demo(
         f"linkage quality against the truth (record pairs): precision {q.precision:.3f}, "
         f"recall {q.recall:.3f}, F1 {q.f1:.3f}"
     )
+    population = outcome.population_estimate
+    if population is not None:
+        low, high = population.ci95
+        out.print(
+            f"estimated total population (MSE, {population.method}): {population.estimate:,.0f} "
+            f"(95% CI {low:,.0f} to {high:,.0f}); the generator's true total: "
+            f"{outcome.true_population:,}"
+        )
     out.print(f"files: {out_dir}/ (input/, encoded/, results/, truth.csv, secret.key)")
 
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blindlink.encoding.encoder import EncodeReport
+from blindlink.errors import BlindlinkError
 from blindlink.io.atomic import atomic_directory
 from blindlink.io.secret_file import read_secret_file, write_secret_file
 from blindlink.pipeline.encode import encode_file
 from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, Threshold, link_files
+from blindlink.stats.mse import MseResult, estimate, from_stats
 from blindlink.stats.quality import PairwiseQuality, pairwise_quality
 from blindlink.synth import generate, write_dataset
 
@@ -34,6 +36,7 @@ class DemoOutcome:
     quality: PairwiseQuality
     true_persons_seen: int
     true_population: int
+    population_estimate: MseResult | None
 
 
 def _read_truth(path: Path) -> dict[tuple[str, str], str]:
@@ -81,10 +84,17 @@ def run_demo(
         true_labels = [truth[(agency, rid)] for _, agency, rid in result.rows()]
         quality = pairwise_quality([entity for entity, _, _ in result.rows()], true_labels)
         outcome_persons = len(set(true_labels))
+        narrate("Coordinator estimates the hidden total (multiple systems estimation) ...")
+        try:
+            population = estimate(from_stats(result.statistics), "stepwise-aic")
+        except BlindlinkError as exc:  # too few lists or overlaps for a model: say so, go on
+            narrate(f"  no estimate: {exc}")
+            population = None
     return DemoOutcome(
         folder=Path(folder),
         result=result,
         quality=quality,
         true_persons_seen=outcome_persons,
         true_population=data.n_persons,
+        population_estimate=population,
     )
