@@ -98,9 +98,12 @@ def test_encode_link_round_trip(workspace: Path, capsys) -> None:
     for agency in AGENCY_CSV:
         with (results / "agencies" / f"{agency}.csv").open(encoding="utf-8") as handle:
             own = list(csv.DictReader(handle))
-        assert list(own[0]) == ["record_id", "entity_id"]
+        assert list(own[0]) == ["record_id", "entity_id", "known_elsewhere"]
         assert {r["record_id"] for r in own} == {rid for a, rid in records if a == agency}
         assert all(r["entity_id"] == entity[agency, r["record_id"]] for r in own)
+        for r in own:
+            owners = {a for (a, _), e in entity.items() if e == r["entity_id"]}
+            assert r["known_elsewhere"] == ("1" if owners - {agency} else "0")
     stats = json.loads((results / "stats.json").read_text(encoding="utf-8"))
     assert stats["records"]["per_agency"] == {"ngo_north": 4, "police_unit": 3, "hotline": 3}
     assert stats["unique_persons"] == len(set(entity.values()))
@@ -291,6 +294,12 @@ def test_link_json_and_quiet(workspace: Path, capsys) -> None:
     summary = json.loads(out)
     assert summary["statistics"]["records"]["total"] == 10
     assert summary["files"]["agencies"]["hotline"].endswith("hotline.csv")
+    named = workspace / "named"
+    code, _, err = run(["link", *blks, "--out", str(named), "--name-other-agencies"], capsys)
+    assert code == 0, err
+    with (named / "agencies" / "hotline.csv").open(encoding="utf-8") as handle:
+        rows = {r["record_id"]: r for r in csv.DictReader(handle)}
+    assert rows["9"]["known_elsewhere"] == "1" and rows["9"]["other_agencies"] == "police_unit"
     code, out, err = run(["link", *blks, "--out", str(workspace / "q"), "--quiet"], capsys)
     assert code == 0 and out == "" and err == ""
     assert (workspace / "q" / "stats.json").exists()

@@ -226,6 +226,13 @@ def link(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Make the random entity IDs reproducible.")
     ] = None,
+    name_other_agencies: Annotated[
+        bool,
+        typer.Option(
+            "--name-other-agencies",
+            help="Tell each agency which other agencies know its persons (off by default).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing on success.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a machine-readable summary (JSON) instead.")
@@ -244,6 +251,7 @@ def link(
             solver=solver,
             seed=seed,
             progress=(lambda stage: status.update(stage)) if status is not None else None,
+            name_other_agencies=name_other_agencies,
         )
     if quiet:
         return

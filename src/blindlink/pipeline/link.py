@@ -78,11 +78,26 @@ class LinkResult:
         for position, (agency, record_id) in enumerate(self._record_keys()):
             yield self.entity_ids[self.labels[position]], agency, record_id
 
-    def agency_rows(self, agency: str) -> Iterator[tuple[str, str]]:
-        """(record_id, entity_id) for one agency's records only."""
+    def agency_rows(
+        self, agency: str, *, name_other_agencies: bool = False
+    ) -> Iterator[tuple[str, ...]]:
+        """One agency's records only: (record_id, entity_id, known_elsewhere[, other_agencies]).
+
+        ``known_elsewhere`` is 1 when another agency registered the same person. Which other
+        agencies is told only with ``name_other_agencies`` (a coordinator's decision, off by
+        default: an agency learning that a victim is known to the police can put them at risk).
+        """
+        seen_at: dict[str, set[str]] = {}
+        for entity_id, owner, _ in self.rows():
+            seen_at.setdefault(entity_id, set()).add(owner)
         for entity_id, owner, record_id in self.rows():
-            if owner == agency:
-                yield record_id, entity_id
+            if owner != agency:
+                continue
+            others = [a for a in self.agencies if a in seen_at[entity_id] and a != agency]
+            row: tuple[str, ...] = (record_id, entity_id, "1" if others else "0")
+            if name_other_agencies:
+                row = (*row, ";".join(others))
+            yield row
 
     def link_rows(self) -> Iterator[tuple[str, str, str, str, str, str, str]]:
         """(agency_a, record_id_a, agency_b, record_id_b, entity_id, score, probability)."""
@@ -242,7 +257,9 @@ def _csv_bytes(header: Sequence[str], rows: Iterator[Sequence[str]]) -> bytes:
     return text.getvalue().encode("utf-8")
 
 
-def write_results(result: LinkResult, out_dir: str | os.PathLike[str]) -> Path:
+def write_results(
+    result: LinkResult, out_dir: str | os.PathLike[str], *, name_other_agencies: bool = False
+) -> Path:
     """Write clusters.csv, links.csv, agencies/<agency>.csv and stats.json; all or nothing.
 
     links.csv names records of several agencies: it is for the coordinator, not for sharing.
@@ -254,7 +271,11 @@ def write_results(result: LinkResult, out_dir: str | os.PathLike[str]) -> Path:
         (staging / "agencies").mkdir()
         for agency in result.agencies:
             (staging / "agencies" / f"{agency}.csv").write_bytes(
-                _csv_bytes(("record_id", "entity_id"), result.agency_rows(agency))
+                _csv_bytes(
+                    ("record_id", "entity_id", "known_elsewhere")
+                    + (("other_agencies",) if name_other_agencies else ()),
+                    result.agency_rows(agency, name_other_agencies=name_other_agencies),
+                )
             )
         (staging / "links.csv").write_bytes(
             _csv_bytes(
@@ -285,6 +306,7 @@ def link_files(
     solver: str = "multiparty",
     seed: int | None = None,
     progress: Stage | None = None,
+    name_other_agencies: bool = False,
 ) -> LinkResult:
     """Read .blk files, link them and write the results folder."""
     report = progress or (lambda stage: None)
@@ -302,5 +324,5 @@ def link_files(
         progress=progress,
     )
     report(f"writing {out_dir}")
-    write_results(result, out_dir)
+    write_results(result, out_dir, name_other_agencies=name_other_agencies)
     return result
