@@ -24,6 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from blindlink.errors import InputError
+from blindlink.kernels.greedy import greedy_match
 from blindlink.linkage.cluster import ClusteringRule, cluster_records, dense_labels
 from blindlink.types import CandidatePairs
 
@@ -91,17 +92,8 @@ class GreedyOneToOne:
 
     def solve(self, problem: LinkageProblem) -> npt.NDArray[np.int64]:
         links = _cross_agency_links(problem)
-        order = np.lexsort((links.rows_b, links.rows_a, -links.scores))
-        taken = np.zeros(problem.n_records, dtype=bool)
-        chosen: list[int] = []
-        for edge in order:
-            a = int(links.rows_a[edge])
-            b = int(links.rows_b[edge])
-            if not taken[a] and not taken[b]:
-                taken[a] = taken[b] = True
-                chosen.append(int(edge))
-        picked = np.asarray(chosen, dtype=np.int64)
-        return _labels_from_links(problem.n_records, links.rows_a[picked], links.rows_b[picked])
+        rows_a, rows_b = greedy_match(links.scores, links.rows_a, links.rows_b, same_set=True)
+        return _labels_from_links(problem.n_records, rows_a, rows_b)
 
 
 class OptimalOneToOne:
