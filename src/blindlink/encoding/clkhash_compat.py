@@ -59,6 +59,7 @@ from blindlink.encoding.encoder import EncodeReport, FieldCounts
 from blindlink.encoding.keys import key_check_value
 from blindlink.errors import InputError, SchemaError
 from blindlink.schema import canonical_json
+from blindlink.schema.model import read_schema_document
 
 __all__ = [
     "SUPPORTED_VERSION",
@@ -117,22 +118,8 @@ def is_clkhash_schema(document: Any) -> bool:
 
 
 def load_schema_document(path: str | Path) -> Any:
-    """The JSON document in ``path``, for :func:`is_clkhash_schema` to inspect.
-
-    Errors name the file and the JSON position, never the content.
-    """
-    target = Path(path)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise SchemaError(f"{target}: cannot read schema ({reason})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SchemaError(
-            f"{target}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    """The JSON document in ``path``, for :func:`is_clkhash_schema` to inspect."""
+    return read_schema_document(path)
 
 
 # ------------------------------------------------------------------------ schema checking

@@ -181,21 +181,28 @@ def parse_schema(document: Any, *, source: str = "schema") -> LinkageSchema:
     )
 
 
-def load_schema(path: str | Path) -> LinkageSchema:
-    """Read and validate a linkage schema JSON file."""
+def read_schema_document(path: str | Path) -> Any:
+    """The JSON document in a schema file, before any validation.
+
+    Errors name the file and the JSON position, never the content.
+    """
     target = Path(path)
     try:
         text = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise SchemaError(f"{target}: cannot read schema ({reason})") from exc
+        raise SchemaError(f"{target}: cannot read schema ({reason})") from None
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise SchemaError(
             f"{target}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from exc
-    return parse_schema(document, source=str(target))
+        ) from None
+
+
+def load_schema(path: str | Path) -> LinkageSchema:
+    """Read and validate a linkage schema JSON file."""
+    return parse_schema(read_schema_document(path), source=str(path))
 
 
 @cache
