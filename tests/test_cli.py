@@ -368,3 +368,22 @@ def test_estimate_from_reference_csv_and_errors(tmp_path: Path, capsys) -> None:
     (tmp_path / "bad.csv").write_text("A,B,total\n1,0,3\n", encoding="utf-8")
     code, _, err = run(["estimate", str(tmp_path / "bad.csv")], capsys)
     assert code == 3 and "bad.csv" in err and "count" in err
+
+
+def test_lsh_blocking_finds_the_same_persons_here(workspace: Path, capsys) -> None:
+    for agency in AGENCY_CSV:
+        assert encode(workspace, agency, capsys)[0] == 0
+    blks = [str(workspace / f"{a}.blk") for a in AGENCY_CSV]
+    labels = {}
+    for blocking in ("exact", "lsh"):
+        out_dir = workspace / blocking
+        code, _, err = run(
+            ["link", *blks, "--out", str(out_dir), "--blocking", blocking, "--seed", "4"], capsys
+        )
+        assert code == 0, err
+        stats = json.loads((out_dir / "stats.json").read_text(encoding="utf-8"))
+        assert stats["linkage"]["candidates"] == ("lsh" if blocking == "lsh" else "all pairs")
+        labels[blocking] = (out_dir / "clusters.csv").read_text(encoding="utf-8")
+    assert labels["exact"] == labels["lsh"]
+    code, _, err = run(["link", *blks, "--out", str(workspace / "z"), "--blocking", "x"], capsys)
+    assert code == 3 and "blocking must be" in err

@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -24,7 +24,13 @@ from blindlink.encoding.encoder import EncodeReport
 from blindlink.errors import BlindlinkError, InputError
 from blindlink.io.secret_file import read_secret_file, secret_file_is_private, write_secret_file
 from blindlink.pipeline.encode import encode_file, load_any_schema
-from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, Threshold, link_files
+from blindlink.pipeline.link import (
+    DEFAULT_THRESHOLD,
+    Blocking,
+    LinkResult,
+    Threshold,
+    link_files,
+)
 from blindlink.schema import default_schema
 
 app = typer.Typer(
@@ -226,6 +232,13 @@ def link(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Make the random entity IDs reproducible.")
     ] = None,
+    blocking: Annotated[
+        str,
+        typer.Option(
+            "--blocking",
+            help="auto (all pairs up to 300,000 records, else LSH), exact or lsh.",
+        ),
+    ] = "auto",
     name_other_agencies: Annotated[
         bool,
         typer.Option(
@@ -249,6 +262,7 @@ def link(
             out_dir,
             threshold=_parse_threshold(threshold),
             solver=solver,
+            blocking=cast(Blocking, blocking),
             seed=seed,
             progress=(lambda stage: status.update(stage)) if status is not None else None,
             name_other_agencies=name_other_agencies,
