@@ -58,6 +58,7 @@ from Crypto.Protocol.KDF import HKDF
 from blindlink.encoding.encoder import EncodeReport, FieldCounts
 from blindlink.encoding.keys import key_check_value
 from blindlink.errors import InputError, SchemaError
+from blindlink.io.json_kind import json_kind
 from blindlink.schema import canonical_json
 from blindlink.schema.model import read_schema_document
 
@@ -145,24 +146,9 @@ def _is_number(value: object) -> bool:
     return _is_int(value)
 
 
-def _kind(value: object) -> str:
-    """A JSON type name for messages (values from the schema, never record data)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def _int_at_least(problems: _Problems, where: str, value: object, minimum: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
-        problems.add(where, f"must be an integer, not {_kind(value)}")
+        problems.add(where, f"must be an integer, not {json_kind(value)}")
         return None
     if value < minimum:
         problems.add(where, f"must be at least {minimum}")
@@ -172,7 +158,7 @@ def _int_at_least(problems: _Problems, where: str, value: object, minimum: int) 
 
 def _object(problems: _Problems, where: str, value: object) -> dict[str, Any] | None:
     if not isinstance(value, dict):
-        problems.add(where, f"must be a JSON object, not {_kind(value)}")
+        problems.add(where, f"must be a JSON object, not {json_kind(value)}")
         return None
     return value
 
@@ -189,7 +175,7 @@ def _decode_base64(problems: _Problems, where: str, value: object) -> bytes | No
     if value is None:
         return None
     if not isinstance(value, str):
-        problems.add(where, f"must be a base64 string, not {_kind(value)}")
+        problems.add(where, f"must be a base64 string, not {json_kind(value)}")
         return None
     try:
         return base64.b64decode(value)
@@ -547,7 +533,7 @@ class _SchemaChecker:
         if "version" in document:
             version = document["version"]
             if not _is_number(version) or version != SUPPORTED_VERSION:
-                shown = json.dumps(version) if _is_number(version) else _kind(version)
+                shown = json.dumps(version) if _is_number(version) else json_kind(version)
                 p.add(
                     "$.version",
                     f"clkhash schema version {shown} is not supported: blindlink reads "
@@ -617,7 +603,7 @@ class _SchemaChecker:
     def _check_features(self, value: object) -> None:
         p = self.problems
         if not isinstance(value, list):
-            p.add("$.features", f"must be an array, not {_kind(value)}")
+            p.add("$.features", f"must be an array, not {json_kind(value)}")
             return
         self.feature_count = len(value)
         used: dict[str, int] = {}

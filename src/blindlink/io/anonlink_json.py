@@ -32,6 +32,7 @@ import numpy as np
 from blindlink.errors import EncodedFileError, InputError
 from blindlink.io.atomic import atomic_file
 from blindlink.io.blk import MAX_FILTER_BITS, check_agency_name
+from blindlink.io.json_kind import json_kind
 from blindlink.types import EncodedBatch
 
 __all__ = [
@@ -112,7 +113,7 @@ def read_anonlink_json(
     width = -1
     for index, item in enumerate(clks):
         if not isinstance(item, str):
-            _fail(shown, f"clks[{index}] is {_kind(item)}, not a base64 string")
+            _fail(shown, f"clks[{index}] is {json_kind(item)}, not a base64 string")
         try:
             decoded = base64.b64decode(item, validate=True)
         except (binascii.Error, ValueError):
@@ -159,7 +160,7 @@ def _load_clks(shown: str) -> list[Any]:
     except ValueError:
         _fail(shown, "is not valid JSON (NaN or Infinity)")
     if not isinstance(document, dict):
-        _fail(shown, f'is JSON {_kind(document)}, not an object {{"clks": [...]}}')
+        _fail(shown, f'is JSON {json_kind(document)}, not an object {{"clks": [...]}}')
     if "clks" not in document:
         if "clknblocks" in document:
             _fail(shown, "holds 'clknblocks' (CLKs with blocks); blindlink reads only 'clks'")
@@ -169,7 +170,7 @@ def _load_clks(shown: str) -> list[Any]:
         _fail(shown, f"has keys other than 'clks' ({', '.join(map(repr, extra[:5]))})")
     clks = document["clks"]
     if not isinstance(clks, list):
-        _fail(shown, f"'clks' is {_kind(clks)}, not an array")
+        _fail(shown, f"'clks' is {json_kind(clks)}, not an array")
     if not clks:
         _fail(shown, "'clks' is empty: there is nothing to link")
     return clks
@@ -193,20 +194,6 @@ def _record_ids(shown: str, ids: Sequence[str] | None, count: int) -> tuple[str,
 
 def _no_constants(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _fail(shown: str, problem: str) -> NoReturn:
