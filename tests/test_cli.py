@@ -387,3 +387,26 @@ def test_lsh_blocking_finds_the_same_persons_here(workspace: Path, capsys) -> No
     assert labels["exact"] == labels["lsh"]
     code, _, err = run(["link", *blks, "--out", str(workspace / "z"), "--blocking", "x"], capsys)
     assert code == 3 and "blocking must be" in err
+
+
+def test_schema_show_and_validate(tmp_path: Path, capsys) -> None:
+    from blindlink.schema import default_schema
+
+    code, out, _ = run(["schema", "show"], capsys)
+    assert code == 0 and json.loads(out) == default_schema().document
+    (tmp_path / "default.json").write_text(out, encoding="utf-8")
+    code, out, _ = run(["schema", "validate", str(tmp_path / "default.json")], capsys)
+    assert code == 0 and "valid blindlink schema" in out
+    examples = Path(__file__).resolve().parents[1] / "protocols" / "examples"
+    code, out, _ = run(["schema", "validate", str(examples / "clkhash-febrl-v3.json")], capsys)
+    assert code == 0 and "valid clkhash v3 schema" in out
+    code, _, err = run(["schema", "validate", str(examples / "invalid-schema.json")], capsys)
+    assert code == 4
+    for location in (
+        "$.encoding.filter_bits",
+        "$.fields[0].features[0].hashes",
+        "$.fields[0].features[0].n",
+        "$.fields[1].type",
+    ):
+        assert location in err
+    assert len(err.strip().splitlines()) == 1

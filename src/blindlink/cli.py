@@ -358,6 +358,43 @@ def estimate(
         out.print(f"warning: {warning}")
 
 
+schema_app = typer.Typer(
+    help="Linkage schemas: check one, or show the built-in default.", no_args_is_help=True
+)
+app.add_typer(schema_app, name="schema")
+
+
+@schema_app.command("validate")
+@_reporting_errors
+def schema_validate(
+    path: Annotated[Path, typer.Argument(help="A blindlink or clkhash v3 schema (JSON).")],
+) -> None:
+    """Check a linkage schema; every problem is listed with its JSON location."""
+    from blindlink.schema import LinkageSchema
+
+    schema = load_any_schema(path)
+    if isinstance(schema, LinkageSchema):
+        out.print(
+            f"{path}: valid blindlink schema {schema.name!r}, {len(schema.fields)} fields, "
+            f"{schema.filter_bits}-bit filters, fingerprint {schema.fingerprint[:12]}"
+        )
+    else:
+        from blindlink.encoding.clkhash_compat import ClkhashEncoder
+
+        encoder = ClkhashEncoder(dict(schema), "0" * 32, source=str(path))
+        out.print(
+            f"{path}: valid clkhash v3 schema, {len(encoder.columns)} encoded columns, "
+            f"{encoder.filter_bits}-bit filters, fingerprint {encoder.fingerprint[:12]}"
+        )
+
+
+@schema_app.command("show")
+@_reporting_errors
+def schema_show() -> None:
+    """Print the built-in schema for trafficking-victim case records (JSON)."""
+    out.print_json(data=default_schema().document)
+
+
 @app.command()
 @_reporting_errors
 def demo(
@@ -415,7 +452,6 @@ def synth(
 def main() -> None:
     """Console entry point; ``--debug`` is accepted anywhere on the command line."""
     args = sys.argv[1:]
-    if "--debug" in args:
-        args = [a for a in args if a != "--debug"]
-        _state["debug"] = True
+    _state["debug"] = "--debug" in args
+    args = [a for a in args if a != "--debug"]
     app(args=args, prog_name="blindlink")
