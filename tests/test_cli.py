@@ -410,3 +410,32 @@ def test_schema_show_and_validate(tmp_path: Path, capsys) -> None:
     ):
         assert location in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_secret_from_environment_passphrase_and_missing(
+    workspace: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csv_path = str(workspace / "hotline.csv")
+    args = ["encode", csv_path, "--agency", "hotline"]
+    monkeypatch.setenv("BLINDLINK_SECRET_FILE", str(workspace / "secret.key"))
+    assert run([*args, "--out", str(workspace / "env-file.blk")], capsys)[0] == 0
+    assert encode(workspace, "hotline", capsys)[0] == 0
+    from blindlink.io.blk import read_blk
+
+    by_flag = read_blk(workspace / "hotline.blk")
+    by_env = read_blk(workspace / "env-file.blk")
+    assert by_flag.key_check == by_env.key_check
+    monkeypatch.delenv("BLINDLINK_SECRET_FILE")
+    monkeypatch.setenv("BLINDLINK_SECRET", "correct horse battery staple")
+    for name in ("p1", "p2"):
+        code, _, err = run([*args, "--passphrase", "--out", str(workspace / f"{name}.blk")], capsys)
+        assert code == 0, err
+    assert read_blk(workspace / "p1.blk").key_check == read_blk(workspace / "p2.blk").key_check
+    assert read_blk(workspace / "p1.blk").key_check != by_flag.key_check
+    monkeypatch.setenv("BLINDLINK_SECRET", "short")
+    code, _, err = run([*args, "--passphrase", "--out", str(workspace / "p3.blk")], capsys)
+    assert code == 7 and "passphrase is too short" in err
+    monkeypatch.delenv("BLINDLINK_SECRET")
+    code, _, err = run([*args, "--out", str(workspace / "none.blk")], capsys)
+    assert code == 7 and "no secret given" in err
+    assert not (workspace / "none.blk").exists()

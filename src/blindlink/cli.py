@@ -7,6 +7,7 @@ one line on standard error and its class's exit code; ``--debug`` shows the trac
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -21,7 +22,8 @@ from rich.table import Table
 
 from blindlink import __version__
 from blindlink.encoding.encoder import EncodeReport
-from blindlink.errors import BlindlinkError, InputError
+from blindlink.encoding.keys import secret_from_passphrase
+from blindlink.errors import BlindlinkError, InputError, SecretError
 from blindlink.io.secret_file import read_secret_file, secret_file_is_private, write_secret_file
 from blindlink.pipeline.encode import encode_file, load_any_schema
 from blindlink.pipeline.link import (
@@ -106,11 +108,35 @@ def _progress(description: str) -> Iterator[Progress]:
         yield progress
 
 
-def _load_secret(path: Path) -> bytes:
-    secret = read_secret_file(path)
-    if not secret_file_is_private(path):
-        err.print(f"blindlink: warning: {path} can be read by other users; run 'chmod 600 {path}'")
-    return secret
+SECRET_FILE_VARIABLE = "BLINDLINK_SECRET_FILE"
+SECRET_VARIABLE = "BLINDLINK_SECRET"
+
+
+def _load_secret(path: Path | None, *, passphrase: bool) -> bytes:
+    """The secret from --secret-file, $BLINDLINK_SECRET_FILE, $BLINDLINK_SECRET or a prompt.
+
+    Never from a command-line value: those end up in shell histories and process lists.
+    With ``passphrase`` the text is a passphrase and the secret is derived from it (scrypt).
+    """
+    if path is None and os.environ.get(SECRET_FILE_VARIABLE):
+        path = Path(os.environ[SECRET_FILE_VARIABLE])
+    if path is not None:
+        secret = read_secret_file(path)
+        if not secret_file_is_private(path):
+            err.print(
+                f"blindlink: warning: {path} can be read by other users; run 'chmod 600 {path}'"
+            )
+    elif os.environ.get(SECRET_VARIABLE):
+        secret = os.environ[SECRET_VARIABLE].encode("utf-8")
+    elif sys.stdin.isatty():
+        prompt = "shared passphrase" if passphrase else "shared linkage secret"
+        secret = typer.prompt(prompt, hide_input=True).encode("utf-8")
+    else:
+        raise SecretError(
+            f"no secret given: use --secret-file, or set {SECRET_FILE_VARIABLE} or "
+            f"{SECRET_VARIABLE}"
+        )
+    return secret_from_passphrase(secret) if passphrase else secret
 
 
 @app.command()
@@ -131,9 +157,21 @@ def keygen(
 @_reporting_errors
 def encode(
     input_csv: Annotated[Path, typer.Argument(help="UTF-8 CSV of case records, with a header.")],
-    secret_file: Annotated[Path, typer.Option("--secret-file", help="The shared secret.")],
     agency: Annotated[str, typer.Option("--agency", help="Your agency's short name.")],
     out_path: Annotated[Path, typer.Option("--out", help="The encoded file to write (.blk).")],
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secret-file",
+            help="The shared secret (else $BLINDLINK_SECRET_FILE, $BLINDLINK_SECRET or a prompt).",
+        ),
+    ] = None,
+    passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--passphrase", help="The secret is a passphrase: derive the key from it (scrypt)."
+        ),
+    ] = False,
     schema_path: Annotated[
         Path | None, typer.Option("--schema", help="Linkage schema JSON (default: built-in).")
     ] = None,
@@ -148,7 +186,7 @@ def encode(
 ) -> None:
     """Encode case records into keyed Bloom filters, to send to the coordinator."""
     schema = load_any_schema(schema_path) if schema_path else default_schema()
-    secret = _load_secret(secret_file)
+    secret = _load_secret(secret_file, passphrase=passphrase)
     report = EncodeReport()
     with _progress(f"encoding {input_csv.name}") as progress:
         task = progress.add_task(f"encoding {input_csv.name}", total=None)

@@ -9,12 +9,17 @@ schema while learning nothing about the secret (it is an HMAC under a derived ke
 from __future__ import annotations
 
 from Crypto.Hash import HMAC, SHA256
-from Crypto.Protocol.KDF import HKDF
+from Crypto.Protocol.KDF import HKDF, scrypt
 
 from blindlink.errors import SecretError
 
 HKDF_SALT = b"blindlink linkage secret v1"
 MIN_SECRET_BYTES = 16
+#: scrypt for passphrases: the salt is fixed so that every agency derives the same secret
+#: from the same passphrase; N = 2^17 costs ~0.3 s and 128 MiB per derivation, per guess.
+PASSPHRASE_SALT = b"blindlink passphrase v1"
+PASSPHRASE_COST = 2**17
+MIN_PASSPHRASE_CHARACTERS = 12
 
 
 def check_secret(secret: bytes) -> bytes:
@@ -25,6 +30,19 @@ def check_secret(secret: bytes) -> bytes:
             f"{MIN_SECRET_BYTES} needed): make one with 'blindlink keygen'"
         )
     return secret
+
+
+def secret_from_passphrase(passphrase: bytes) -> bytes:
+    """A linkage secret (64 hex digits, as keygen writes) derived from a passphrase with scrypt."""
+    if len(passphrase.decode("utf-8", errors="replace")) < MIN_PASSPHRASE_CHARACTERS:
+        raise SecretError(
+            f"the passphrase is too short (at least {MIN_PASSPHRASE_CHARACTERS} characters); "
+            "a random secret from 'blindlink keygen' is stronger"
+        )
+    key = scrypt(passphrase, PASSPHRASE_SALT, 32, N=PASSPHRASE_COST, r=8, p=1)
+    if not isinstance(key, bytes):
+        raise TypeError("scrypt returned several keys")
+    return key.hex().encode("ascii")
 
 
 def derive_key(secret: bytes, purpose: str) -> bytes:
