@@ -95,3 +95,15 @@ def test_dataframe_errors() -> None:
     frame = pd.DataFrame({"record_id": [1, 1], "given_name": ["a", "b"]})
     with pytest.raises(InputError, match="row 2, column record_id: record id repeats"):
         dataframe_records(frame, required=REQUIRED, id_column="record_id")
+
+
+def test_wrong_delimiter_names_the_missing_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "record_id;given_name\n1;Ana\n")
+    with pytest.raises(InputError, match="missing columns record_id, given_name"):
+        read(path)
+
+
+def test_huge_field_is_a_clear_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "record_id,given_name\n1," + "x" * 200_000 + "\n")
+    with pytest.raises(InputError, match="line 2: malformed CSV"):
+        read(path)
