@@ -35,9 +35,12 @@ def _check_columns(source: str, header: Sequence[str], required: Sequence[str]) 
     missing = [c for c in required if c not in header]
     if missing:
         listed = ", ".join(missing)
+        hint = ""
+        if len(header) == 1 and any(mark in header[0] for mark in ";\t|"):
+            hint = "; the file seems to use another delimiter: save it as comma-separated CSV"
         raise InputError(
             f"{source}: missing column{'s' if len(missing) > 1 else ''} {listed} "
-            f"(the header has: {', '.join(header) or 'nothing'})"
+            f"(the header has: {', '.join(header) or 'nothing'}){hint}"
         )
 
 
