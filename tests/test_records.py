@@ -99,7 +99,7 @@ def test_dataframe_errors() -> None:
 
 def test_wrong_delimiter_names_the_missing_columns(tmp_path: Path) -> None:
     path = write(tmp_path, "record_id;given_name\n1;Ana\n")
-    with pytest.raises(InputError, match="missing columns record_id, given_name.*another delimiter"):
+    with pytest.raises(InputError, match="missing columns record_id, given_name.*delimiter"):
         read(path)
 
 
