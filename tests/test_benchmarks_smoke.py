@@ -49,3 +49,10 @@ def test_quality_benchmark_smoke_run() -> None:
 def test_scripts_benchmark_smoke_run() -> None:
     out = run_script("scripts.py", "--persons", "300", "--seed", "1")
     assert "native vs romanised" in out
+
+
+def test_encoder_benchmark_smoke_run() -> None:
+    pytest.importorskip("clkhash")
+    pytest.importorskip("recordlinkage")
+    out = run_script("encoder.py", "--records", "2000", "--repeats", "1")
+    assert "bit-identical CLKs: yes" in out
