@@ -2,7 +2,8 @@
 
 Every file blindlink writes goes to a temporary sibling first and is renamed into place, so an
 interrupted run, a full disk or an exception never leaves a half-written file behind and never
-destroys the previous result.
+destroys the previous result. A run killed outright (SIGKILL, power loss) can leave its hidden
+temporary behind; the next write of the same target removes it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,37 @@ from pathlib import Path
 from typing import IO
 
 from blindlink.errors import OutputError
+
+
+def _prefix(target: Path) -> str:
+    """Temporary names carry the writer's process id, so leftovers of a killed run are known."""
+    return f".{target.name}.{os.getpid()}."
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_leftovers(target: Path) -> None:
+    """Delete temporaries next to ``target`` left by writers that no longer run (killed runs)."""
+    directory = target.parent if str(target.parent) else Path(".")
+    for candidate in directory.glob(f".{target.name}.*"):
+        rest = candidate.name[len(target.name) + 2 :]
+        pid_text, _, tail = rest.partition(".")
+        if not pid_text.isdigit() or not tail.endswith((".tmp", ".old")):
+            continue
+        if _pid_alive(int(pid_text)):
+            continue
+        if candidate.is_dir():
+            shutil.rmtree(candidate, ignore_errors=True)
+        else:
+            candidate.unlink(missing_ok=True)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -42,7 +74,8 @@ def atomic_file(path: str | os.PathLike[str], *, mode: int = 0o644) -> Iterator[
     if not directory.is_dir():
         raise OutputError(f"{target}: folder {directory} does not exist")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        remove_leftovers(target)
+        fd, tmp_name = tempfile.mkstemp(prefix=_prefix(target), suffix=".tmp", dir=directory)
     except OSError as exc:
         raise OutputError(f"{target}: cannot write in {directory} ({exc.strerror})") from exc
     tmp = Path(tmp_name)
@@ -86,13 +119,14 @@ def atomic_directory(
     if not parent.is_dir():
         raise OutputError(f"{target}: folder {parent} does not exist")
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+        remove_leftovers(target)
+        staging = Path(tempfile.mkdtemp(prefix=_prefix(target), suffix=".tmp", dir=parent))
     except OSError as exc:
         raise OutputError(f"{target}: cannot write in {parent} ({exc.strerror})") from exc
     try:
         yield staging
         if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
+            retired = Path(tempfile.mkdtemp(prefix=_prefix(target), suffix=".old", dir=parent))
             retired.rmdir()
             os.replace(target, retired)
             os.replace(staging, target)
