@@ -107,3 +107,25 @@ def test_huge_field_is_a_clear_error(tmp_path: Path) -> None:
     path = write(tmp_path, "record_id,given_name\n1," + "x" * 200_000 + "\n")
     with pytest.raises(InputError, match="line 2: malformed CSV"):
         read(path)
+
+
+def test_dict_records_are_checked_row_by_row() -> None:
+    from blindlink.io.records import mapping_records
+
+    table = mapping_records(
+        [{"record_id": 1, "given_name": None}, {"record_id": "2", "given_name": "Bo"}],
+        required=REQUIRED,
+        id_column="record_id",
+    )
+    assert [dict(r) for r in table.records] == [
+        {"record_id": "1", "given_name": ""},
+        {"record_id": "2", "given_name": "Bo"},
+    ]
+    with pytest.raises(InputError, match="row 2: missing column"):
+        mapping_records([{"record_id": "1", "given_name": "a"}, {"record_id": "2"}],
+                        required=REQUIRED, id_column="record_id")  # fmt: skip
+    with pytest.raises(InputError, match="row 2, column record_id: record id repeats"):
+        mapping_records([{"record_id": "1", "given_name": "a"}] * 2,
+                        required=REQUIRED, id_column="record_id")  # fmt: skip
+    with pytest.raises(InputError, match="no records"):
+        mapping_records([], required=REQUIRED, id_column="record_id")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,4 +142,23 @@ def dataframe_records(frame: Any, *, required: Sequence[str], id_column: str) ->
     count = len(values[required[0]])
     records: list[Record] = [{name: values[name][i] for name in required} for i in range(count)]
     _check_ids(source, id_column, values[id_column], range(1, count + 1), unit="row")
+    return RecordTable(source=source, id_column=id_column, records=records)
+
+
+def mapping_records(
+    rows: Iterable[Mapping[str, Any]], *, required: Sequence[str], id_column: str
+) -> RecordTable:
+    """Records from dicts (one per record); missing values (None, NaN) become empty strings."""
+    source = "records"
+    records: list[Record] = []
+    for number, row in enumerate(rows, start=1):
+        missing = [name for name in required if name not in row]
+        if missing:
+            raise InputError(f"{source}: row {number}: missing column(s) {', '.join(missing)}")
+        records.append({name: _cell(row[name]) for name in required})
+    if not records:
+        raise InputError(f"{source}: no records given")
+    _check_ids(
+        source, id_column, [r[id_column] for r in records], range(1, len(records) + 1), unit="row"
+    )
     return RecordTable(source=source, id_column=id_column, records=records)

@@ -18,7 +18,12 @@ from blindlink.encoding.clkhash_compat import (
 from blindlink.encoding.encoder import Encoder, EncodeReport
 from blindlink.errors import InputError
 from blindlink.io.blk import check_agency_name, write_blk
-from blindlink.io.records import RecordTable, dataframe_records, read_csv_records
+from blindlink.io.records import (
+    RecordTable,
+    dataframe_records,
+    mapping_records,
+    read_csv_records,
+)
 from blindlink.schema import LinkageSchema, default_schema, parse_schema
 from blindlink.types import EncodedBatch
 
@@ -75,13 +80,8 @@ def _records(data: RecordSource, data_columns: tuple[str, ...], id_column: str) 
     if hasattr(data, "columns") and hasattr(data, "to_dict"):
         return dataframe_records(data, required=required, id_column=id_column)
     if isinstance(data, Iterable) and not isinstance(data, str | bytes):
-        rows: list[Mapping[str, str]] = [dict(row) for row in cast(Iterable[Any], data)]
-        if not rows:
-            raise InputError("records: no records given")
-        missing = sorted(set(required) - set(rows[0]))
-        if missing:
-            raise InputError(f"records: missing column(s) {', '.join(missing)}")
-        return RecordTable(source="records", id_column=id_column, records=rows)
+        rows = cast(Iterable[Mapping[str, Any]], data)
+        return mapping_records(rows, required=required, id_column=id_column)
     raise InputError("records: expected a CSV path, a pandas DataFrame or an iterable of dicts")
 
 
