@@ -41,6 +41,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from blindlink.kernels.dice import need_table
 from blindlink.kernels.packing import as_words, popcounts
 from blindlink.types import CandidatePairs
 
@@ -336,16 +337,11 @@ def _threshold_tables(
     so no rational approximation of the threshold can disagree with the exact search.
 
     ``need[total]``: smallest ``inter`` that passes (``total + 1`` if none does; the score
-    never decreases in ``inter``). ``max_partner[p]``: largest partner popcount ``q >= p``
-    that can still pass (``p - 1`` if none; the bound never increases in ``q``).
+    never decreases in ``inter``): the exact kernel's own table, ``kernels.dice.need_table``.
+    ``max_partner[p]``: largest partner popcount ``q >= p`` that can still pass (``p - 1`` if
+    none; the bound never increases in ``q``).
     """
-    totals = np.arange(2 * filter_bits + 1, dtype=np.int64)
-    inters = np.arange(2 * filter_bits + 1, dtype=np.int64)
-    need = np.empty(totals.shape[0], dtype=np.int64)
-    for total in range(totals.shape[0]):
-        candidates = inters[: total + 1]
-        passing = np.flatnonzero(2.0 * candidates / max(total, 1) >= threshold)
-        need[total] = passing[0] if passing.size and total > 0 else total + 1
+    need = need_table(threshold, 2 * filter_bits)
     pops = np.arange(filter_bits + 1, dtype=np.int64)
     max_partner = np.empty(pops.shape[0], dtype=np.int64)
     for p in range(pops.shape[0]):
