@@ -22,6 +22,7 @@ from blindlink.kernels.dice import candidate_pairs
 from blindlink.linkage.blocking import lsh_candidate_pairs
 from blindlink.linkage.cluster import ClusteringRule
 from blindlink.linkage.probability import (
+    MODEL_FLOOR,
     ScoreMixture,
     automatic_threshold,
     expected_quality,
@@ -92,17 +93,27 @@ class LinkResult:
         agencies is told only with ``name_other_agencies`` (a coordinator's decision, off by
         default: an agency learning that a victim is known to the police can put them at risk).
         """
-        seen_at: dict[str, set[str]] = {}
-        for entity_id, owner, _ in self.rows():
-            seen_at.setdefault(entity_id, set()).add(owner)
-        for entity_id, owner, record_id in self.rows():
-            if owner != agency:
-                continue
-            others = [a for a in self.agencies if a in seen_at[entity_id] and a != agency]
-            row: tuple[str, ...] = (record_id, entity_id, "1" if others else "0")
+        index = self.agencies.index(agency)
+        start = sum(len(ids) for ids in self.record_ids[:index])
+        labels = self.labels[start : start + len(self.record_ids[index])]
+        masks = self._agency_masks()
+        for record_id, label in zip(self.record_ids[index], labels.tolist(), strict=True):
+            others = [
+                a for bit, a in enumerate(self.agencies) if bit != index and masks[label] >> bit & 1
+            ]
+            row: tuple[str, ...] = (record_id, self.entity_ids[label], "1" if others else "0")
             if name_other_agencies:
                 row = (*row, ";".join(others))
             yield row
+
+    def _agency_masks(self) -> list[int]:
+        """For each person, a bit mask of the agencies that registered them (any number)."""
+        masks = [0] * len(self.entity_ids)
+        labels = iter(self.labels.tolist())
+        for bit, ids in enumerate(self.record_ids):
+            for _ in ids:
+                masks[next(labels)] |= 1 << bit
+        return masks
 
     def link_rows(self) -> Iterator[tuple[str, str, str, str, str, str, str]]:
         """(agency_a, record_id_a, agency_b, record_id_b, entity_id, score, probability)."""
@@ -190,7 +201,7 @@ def link(
     chosen_solver = solver_named(solver)
     filters = np.concatenate([b.filters for b in batches])
     agency_of = np.repeat(np.arange(len(batches)), [len(b) for b in batches]).astype(np.int64)
-    lowest = adjustment.candidate_floor(0.6 if threshold == "auto" else float(threshold))
+    lowest = adjustment.candidate_floor(MODEL_FLOOR if threshold == "auto" else float(threshold))
     if blocking not in ("auto", "exact", "lsh"):
         raise InputError(f"blocking must be 'auto', 'exact' or 'lsh', not {blocking!r}")
     use_lsh = blocking == "lsh" or (blocking == "auto" and filters.shape[0] > EXACT_LIMIT)
