@@ -57,7 +57,7 @@ def main() -> None:
     for frame in frames:
         for record in frame.reset_index().to_dict("records"):
             rows.append({k: "" if v != v else str(v) for k, v in record.items()})
-    rows = (rows * (args.records // len(rows) + 1))[: args.records]
+    rows = [dict(row) for row in (rows * (args.records // len(rows) + 1))[: args.records]]
     for index, row in enumerate(rows):
         row["rec_id"] = f"r{index}"  # unique ids after repetition
     table = [[row[name] for name in identifiers] for row in rows]

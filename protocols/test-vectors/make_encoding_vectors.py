@@ -26,8 +26,10 @@ RECORDS = [
      "date_of_birth": "1985-01", "sex": "", "nationality": "UKR"},
     {"record_id": "4", "given_name": "王伟", "family_name": "", "date_of_birth": "",
      "sex": "F", "nationality": "CHN"},
-    {"record_id": "5", "given_name": "", "family_name": "", "date_of_birth": "03/05/1990",
+    {"record_id": "5", "given_name": "", "family_name": "", "date_of_birth": "31.13.1990",
      "sex": "", "nationality": ""},
+    {"record_id": "6", "given_name": "UNKNOWN", "family_name": "Ахмедова",
+     "date_of_birth": "03/05/1990", "sex": "f", "nationality": "xxx"},
 ]  # fmt: skip
 
 

@@ -1,28 +1,55 @@
 """The agency-side encoder: a linkage schema compiled, with the secret, into Bloom filters.
 
-``Encoder`` is built once per file. It caches, per field, the bit positions of every distinct
-raw value it has seen: names and dates repeat a great deal in case records, so most values are
-normalised, tokenised and hashed once.
+``Encoder`` is built once per file. Each field is compiled into a normaliser (raw text to a
+normal form, or nothing when missing), feature extractors (normal form to tokens), a keyed
+token hasher, and a layout that places the field's bits in the record's filter (``clk``: one
+shared filter; ``field_bloom``: the field's own slice; ``rbf``: keyed sampling from the
+field's own filter). The bit positions of every distinct raw value are cached: names and
+dates repeat a great deal in case records, so most values are normalised, tokenised and hashed
+once. Hardening steps then transform the finished filters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from blindlink.encoding import features
 from blindlink.encoding.hashing import TokenHasher
+from blindlink.encoding.keyed_random import keyed_integers, keyed_permutation
 from blindlink.encoding.keys import derive_key, key_check_value
-from blindlink.encoding.normalise import normalise_code, normalise_name, parse_partial_date
-from blindlink.schema import FieldSpec, LinkageSchema
+from blindlink.encoding.normalise import (
+    normalise_code,
+    normalise_identifier,
+    normalise_name,
+    normalise_text,
+    parse_number,
+    parse_partial_date,
+)
+from blindlink.errors import InputError
+from blindlink.schema import FeatureSpec, FieldSpec, LinkageSchema
 
 #: Cached values per field before the cache is emptied (bounds memory on huge files).
 _VALUE_CACHE_LIMIT = 1 << 20
 
-Tokenizer = Callable[[str], "tuple[list[str], bool]"]
+#: Raw text to a normal form; an empty result (``()``, ``""``, None) means no usable value.
+Normaliser = Callable[[str], Any]
+#: A normal form to the tokens of one feature.
+Extractor = Callable[[Any], list[str]]
+
+_NORMALISERS: dict[str, Normaliser] = {
+    "person_name": normalise_name,
+    "free_text": normalise_text,
+    "date": parse_partial_date,
+    "categorical": normalise_code,
+    "identifier": normalise_identifier,
+    "numeric": parse_number,
+}
 
 
 @dataclass
@@ -41,138 +68,191 @@ class EncodeReport:
     fields: dict[str, FieldCounts] = field(default_factory=dict)
 
 
-def _name_tokens(spec: FieldSpec) -> Tokenizer:
-    def tokenize(raw: str) -> tuple[list[str], bool]:
-        words = normalise_name(raw)
-        if not words:
-            return [], raw.strip() != ""
-        tokens: list[str] = []
-        for feature in spec.features:
-            if feature.kind == "ngrams":
-                tokens.extend(features.ngrams(words, feature.n))
-            elif feature.kind == "skeleton_ngrams":
-                tokens.extend(features.skeleton_ngrams(words, feature.n))
-            elif feature.kind == "phonetic":
-                tokens.extend(features.phonetic(words, feature.algorithm))
-            else:
-                tokens.extend(features.name_words(words))
-        return tokens, False
-
-    return tokenize
+def _as_words(field_type: str, value: Any) -> tuple[str, ...]:
+    """Names and free text are words already; a code or identifier is one word."""
+    return value if field_type in ("person_name", "free_text") else (str(value),)
 
 
-def _feature_hashes(spec: FieldSpec) -> dict[str, int]:
-    """Bits per token by token prefix (the text before the first colon)."""
-    prefixes = {
-        "ngrams": lambda f: [f"g{f.n}"],
-        "skeleton_ngrams": lambda f: [f"s{f.n}"],
-        "exact": lambda f: ["x", "w"],
-        "phonetic": lambda f: ["p"],
-        "year": lambda f: ["y"],
-        "month_day": lambda f: ["m", "d", "md"],
-    }
-    return {p: f.hashes for f in spec.features for p in prefixes[f.kind](f)}
+def _date_extractor(feature: FeatureSpec) -> Extractor:
+    def extract(date: tuple[int, int | None, int | None]) -> list[str]:
+        year, month, day = date
+        if feature.kind == "year":
+            return features.year(year, int(feature.tolerance))
+        if f"{month or 0:02d}-{day or 0:02d}" in feature.unknown_month_days:
+            return []  # a placeholder for "only the year is known", not a birthday
+        if feature.kind == "month_year":
+            return features.month_year(year, month)
+        return features.month_day(month, day)
+
+    return extract
 
 
-def _date_tokens(spec: FieldSpec) -> Tokenizer:
-    def tokenize(raw: str) -> tuple[list[str], bool]:
-        parsed = parse_partial_date(raw)
-        if parsed is None:
-            return [], raw.strip() != ""
-        year, month, day = parsed
-        tokens: list[str] = []
-        for feature in spec.features:
-            if feature.kind == "year":
-                tokens.extend(features.year(year, feature.tolerance))
-            elif f"{month or 0:02d}-{day or 0:02d}" in feature.unknown_month_days:
-                continue  # a placeholder for "only the year is known", not a birthday
-            else:
-                tokens.extend(features.month_day(month, day))
-        return tokens, False
-
-    return tokenize
+def _number_text(value: Decimal) -> str:
+    """One text per number: ``2.50``, ``2.5`` and ``+2.5`` all read ``2.5``."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
 
 
-def _code_tokens(spec: FieldSpec) -> Tokenizer:
-    def tokenize(raw: str) -> tuple[list[str], bool]:
-        return features.exact(normalise_code(raw)), False
+def _extractor(field_type: str, feature: FeatureSpec) -> Extractor:
+    kind = feature.kind
+    if field_type == "date":
+        return _date_extractor(feature)
+    if kind == "ngrams":
+        return lambda v: features.ngrams(
+            _as_words(field_type, v), feature.n, padding=feature.padding,
+            positional=feature.positional,
+        )  # fmt: skip
+    if kind == "skeleton_ngrams":
+        return lambda v: features.skeleton_ngrams(v, feature.n, padding=feature.padding)
+    if kind == "phonetic":
+        return lambda v: features.phonetic(v, feature.algorithm)
+    if kind == "numeric":
+        return lambda v: features.numeric(float(v), feature.tolerance, feature.resolution)
+    if field_type in ("person_name", "free_text"):
+        return features.name_words
+    if field_type == "numeric":
+        return lambda v: features.exact(_number_text(v))
+    return features.exact
 
-    return tokenize
+
+def _field_key_purpose(spec: FieldSpec) -> str:
+    return f"group:{spec.key_group}"
 
 
-_TOKENIZERS: dict[str, Callable[[FieldSpec], Tokenizer]] = {
-    "person_name": _name_tokens,
-    "date": _date_tokens,
-    "categorical": _code_tokens,
-}
+class _Layout:
+    """Where a field's own bit positions land in the record's filter."""
+
+    def __init__(self, schema: LinkageSchema, secret: bytes) -> None:
+        self.field_bits: dict[str, int] = {}
+        self._maps: dict[str, list[tuple[int, ...]]] = {}
+        self._offsets: dict[str, int] = {}
+        offset = 0
+        permutation = (
+            keyed_permutation(derive_key(secret, "rbf:permutation"), schema.bloom_bits)
+            if schema.encoding_type == "rbf"
+            else None
+        )
+        for spec in schema.fields:
+            if schema.encoding_type == "clk":
+                self.field_bits[spec.name] = schema.bloom_bits
+                continue
+            self.field_bits[spec.name] = spec.bits
+            if permutation is None:
+                self._offsets[spec.name] = offset
+                offset += spec.bits
+                continue
+            # rbf: record bit (offset + j) copies field bit choice[j]; then one permutation
+            choice = keyed_integers(derive_key(secret, f"rbf:{spec.name}"), spec.sample_bits,
+                                    spec.bits)  # fmt: skip
+            targets: list[list[int]] = [[] for _ in range(spec.bits)]
+            for j, source in enumerate(choice.tolist()):
+                targets[source].append(int(permutation[offset + j]))
+            self._maps[spec.name] = [tuple(t) for t in targets]
+            offset += spec.sample_bits
+
+    def place(self, spec: FieldSpec, positions: list[int]) -> tuple[int, ...]:
+        """Record-filter positions for a field's own positions."""
+        if spec.name in self._maps:
+            targets = self._maps[spec.name]
+            return tuple(t for p in set(positions) for t in targets[p])
+        offset = self._offsets.get(spec.name, 0)
+        return tuple(p + offset for p in positions)
 
 
 class _CompiledField:
-    """One field of the schema, ready to turn raw values into bit positions."""
+    """One field of the schema, ready to turn raw values into record-filter bit positions."""
 
-    def __init__(self, spec: FieldSpec, hasher: TokenHasher) -> None:
+    def __init__(self, spec: FieldSpec, hasher: TokenHasher, layout: _Layout) -> None:
         self.spec = spec
-        self._tokenize = _TOKENIZERS[spec.type](spec)
-        self._hashes = _feature_hashes(spec)
+        self._normalise = _NORMALISERS[spec.type]
+        self._extractors = [(_extractor(spec.type, f), f.hashes) for f in spec.features]
+        self._placeholders = {self._normalise(v) for v in spec.missing_values} - {None}
         self._hasher = hasher
-        self._cache: dict[str, tuple[tuple[int, ...], bool]] = {}
+        self._layout = layout
+        self._cache: dict[tuple[str, str], tuple[tuple[int, ...], bool]] = {}
 
-    def positions(self, raw: str) -> tuple[tuple[int, ...], bool]:
-        """Bit positions for a raw value, and whether the value was present but unusable."""
-        hit = self._cache.get(raw)
+    def positions(self, raw: str, salt: str) -> tuple[tuple[int, ...], bool]:
+        """Bit positions for a raw value, and whether the value was present but unusable.
+
+        No positions means the value is missing (blank, a placeholder, or unusable).
+        """
+        hit = self._cache.get((raw, salt))
         if hit is not None:
             return hit
-        tokens, invalid = self._tokenize(raw)
+        normal = self._normalise(raw)
         found: list[int] = []
-        for token in tokens:
-            hashes = self._hashes[token.split(":", 1)[0]]
-            found.extend(self._hasher.positions(token, hashes))
-        result = (tuple(found), invalid)
+        if normal in self._placeholders:
+            invalid = False
+        elif normal is None or normal == () or normal == "":
+            invalid = raw.strip() != ""
+        else:
+            invalid = False
+            prefix = f"{salt}\x1f" if salt else ""
+            for extract, hashes in self._extractors:
+                for token in extract(normal):
+                    found.extend(self._hasher.positions(prefix + token, hashes))
+        result = (self._layout.place(self.spec, found) if found else (), invalid)
         if len(self._cache) >= _VALUE_CACHE_LIMIT:
             self._cache.clear()
-        self._cache[raw] = result
+        self._cache[(raw, salt)] = result
         return result
 
 
 class Encoder:
     """Encodes records under one schema and one secret.
 
-    The secret is used only here, to derive one key per key group and the key check value;
-    the encoder keeps neither the secret nor plaintext values beyond its per-value cache.
+    The secret is used only here, to derive the keys (one per key group, and those of the
+    layout and hardening) and the key check value; the encoder keeps neither the secret nor
+    plaintext values beyond its per-value cache.
     """
 
     def __init__(self, schema: LinkageSchema, secret: bytes) -> None:
         self.schema = schema
         self.key_check = key_check_value(secret, schema.fingerprint)
-        hashers: dict[str, TokenHasher] = {}
+        layout = _Layout(schema, secret)
+        hashers: dict[tuple[str, int], TokenHasher] = {}
+        self._fields: list[_CompiledField] = []
         for spec in schema.fields:
-            if spec.key_group not in hashers:
-                key = derive_key(secret, f"group:{spec.key_group}")
-                hashers[spec.key_group] = TokenHasher(key, schema.filter_bits)
-        self._fields = [_CompiledField(spec, hashers[spec.key_group]) for spec in schema.fields]
+            bits = layout.field_bits[spec.name]
+            if (spec.key_group, bits) not in hashers:
+                key = derive_key(secret, _field_key_purpose(spec))
+                hashers[(spec.key_group, bits)] = TokenHasher(key, bits, schema.hashing)
+            self._fields.append(_CompiledField(spec, hashers[(spec.key_group, bits)], layout))
+        self._records_seen = 0
 
     def encode(
         self, rows: Iterable[Mapping[str, str]], report: EncodeReport | None = None
     ) -> npt.NDArray[np.uint8]:
-        """Packed filters, one row per record, in input order (anonlink's CLK byte layout)."""
+        """Packed filters, one row per record, in input order (anonlink's CLK byte layout).
+
+        Records are numbered from 1 across all calls on this encoder, so an error in a later
+        chunk names the record's position in the whole input.
+        """
         report = report if report is not None else EncodeReport()
         for compiled in self._fields:
             report.fields.setdefault(compiled.spec.name, FieldCounts())
         counts = [report.fields[compiled.spec.name] for compiled in self._fields]
+        salt_column = self.schema.salt_column
         lengths: list[int] = []
         flat: list[int] = []
         for row in rows:
+            self._records_seen += 1
+            salt = normalise_code(row.get(salt_column) or "") if salt_column else ""
             start = len(flat)
             for compiled, count in zip(self._fields, counts, strict=True):
-                raw = row.get(compiled.spec.column) or ""
-                found, invalid = compiled.positions(raw)
+                found, invalid = compiled.positions(row.get(compiled.spec.column) or "", salt)
                 if not found:
+                    if compiled.spec.reject_missing:
+                        raise InputError(
+                            f"record {self._records_seen}, column {compiled.spec.column!r}: "
+                            "no usable value, and the schema does not allow a missing one"
+                        )
                     count.missing += 1
                     count.invalid += invalid
                 flat.extend(found)
             lengths.append(len(flat) - start)
         report.records += len(lengths)
-        bits = np.zeros((len(lengths), self.schema.filter_bits), dtype=np.bool_)
+        bits = np.zeros((len(lengths), self.schema.bloom_bits), dtype=np.bool_)
         if flat:
             row_index = np.repeat(np.arange(len(lengths)), lengths)
             bits[row_index, np.asarray(flat, dtype=np.int64)] = True

@@ -7,6 +7,7 @@ collide on purpose. Missing values yield no tokens: absence is not a value.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -17,12 +18,26 @@ _SKELETON_DROP = re.compile(r"[aeiouyhw]+")
 _REPEATS = re.compile(r"(.)\1+")
 
 
-def ngrams(words: tuple[str, ...], n: int) -> list[str]:
-    """Padded character n-grams of each word (``_`` marks the word's edges)."""
+def _grams(text: str, n: int, padding: bool) -> list[str]:
+    padded = f"_{text}_" if padding and n > 1 else text
+    return [padded[i : i + n] for i in range(len(padded) - n + 1)]
+
+
+def ngrams(
+    words: tuple[str, ...], n: int, *, padding: bool = True, positional: bool = False
+) -> list[str]:
+    """Character n-grams of each word; ``padding`` marks the word's edges with ``_``.
+
+    ``positional`` n-grams carry their offset in the word (prefix ``g{n}@{offset}``), so
+    reordered letters no longer match; plain ones (prefix ``g{n}``) match anywhere.
+    """
     tokens: list[str] = []
     for word in words:
-        padded = f"_{word}_" if n > 1 else word
-        tokens.extend(f"g{n}:{padded[i : i + n]}" for i in range(len(padded) - n + 1))
+        grams = _grams(word, n, padding)
+        if positional:
+            tokens.extend(f"g{n}@{i}:{gram}" for i, gram in enumerate(grams))
+        else:
+            tokens.extend(f"g{n}:{gram}" for gram in grams)
     return tokens
 
 
@@ -37,15 +52,13 @@ def consonant_skeleton(word: str) -> str:
     return _REPEATS.sub(r"\1", _SKELETON_DROP.sub("", folded))
 
 
-def skeleton_ngrams(words: tuple[str, ...], n: int) -> list[str]:
-    """Padded n-grams of each word's consonant skeleton."""
+def skeleton_ngrams(words: tuple[str, ...], n: int, *, padding: bool = True) -> list[str]:
+    """n-grams of each word's consonant skeleton (prefix ``s{n}``)."""
     tokens: list[str] = []
     for word in words:
         skeleton = consonant_skeleton(word)
-        if not skeleton:
-            continue
-        padded = f"_{skeleton}_" if n > 1 else skeleton
-        tokens.extend(f"s{n}:{padded[i : i + n]}" for i in range(len(padded) - n + 1))
+        if skeleton:
+            tokens.extend(f"s{n}:{gram}" for gram in _grams(skeleton, n, padding))
     return tokens
 
 
@@ -72,13 +85,31 @@ def phonetic(words: tuple[str, ...], algorithm: str) -> list[str]:
 
 
 def exact(code: str) -> list[str]:
-    """A categorical code as a single token; nothing for a blank code."""
+    """A code, identifier or number as a single token; nothing for a blank code."""
     return [f"x:{code}"] if code else []
+
+
+def numeric(value: float, tolerance: float, resolution: int) -> list[str]:
+    """Grid tokens so that numbers closer than ``tolerance`` share tokens.
+
+    The grid step is ``tolerance / resolution``; a number emits the ``resolution + 1`` grid
+    points at or below it within ``tolerance``. Two numbers ``d`` steps apart share
+    ``resolution + 1 - d`` tokens: similarity falls linearly with distance and reaches zero
+    beyond the tolerance.
+    """
+    step = tolerance / resolution
+    cell = math.floor(value / step)
+    return [f"n:{cell - j}" for j in range(resolution + 1)]
 
 
 def year(year_value: int, tolerance: int) -> list[str]:
     """Tokens for the year and its neighbours, so a year off by one still shares most tokens."""
     return [f"y:{year_value + delta}" for delta in range(-tolerance, tolerance + 1)]
+
+
+def month_year(year_value: int, month: int | None) -> list[str]:
+    """Year and month as one token: agrees only when both do (nothing without a month)."""
+    return [f"ym:{year_value}-{month:02d}"] if month is not None else []
 
 
 def month_day(month: int | None, day: int | None) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 
 from anyascii import anyascii
 
@@ -33,6 +34,9 @@ _ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])ال(?=[\u0600-\u06ff]{2,})")
 _CYRILLIC_FOLDING = str.maketrans({"ё": "е", "Ё": "Е"})
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_NON_ALNUM_UPPER = re.compile(r"[^A-Z0-9]+")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NUMBER_SPACING = re.compile(r"[\s_]+")
 _APOSTROPHES = re.compile(r"['`\u2018\u2019\u02bc\u02bb]")
 
 #: Particles that come and go between agencies' spellings of the same name.
@@ -51,19 +55,50 @@ def _transliterate(text: str) -> str:
     return anyascii(text)
 
 
-def normalise_name(value: str) -> tuple[str, ...]:
-    """The name's parts as lowercase ASCII words, particles removed; empty for a blank value."""
+def _latin_words(value: str) -> list[str]:
+    """Any script to lowercase ASCII words (script folding, transliteration, no punctuation)."""
     text = unicodedata.normalize("NFKC", value).strip()
     if not text:
-        return ()
+        return []
     text = _ARABIC_HARAKAT.sub("", text.translate(_ARABIC_FOLDING))
     text = _ARABIC_ARTICLE.sub("", text)
     text = text.translate(_CYRILLIC_FOLDING)
     text = _transliterate(text).lower()
     text = _APOSTROPHES.sub("", text)
-    words = _NON_ALNUM.sub(" ", text).split()
+    return _NON_ALNUM.sub(" ", text).split()
+
+
+def normalise_name(value: str) -> tuple[str, ...]:
+    """The name's parts as lowercase ASCII words, particles removed; empty for a blank value."""
+    words = _latin_words(value)
     kept = tuple(w for w in words if w not in NAME_PARTICLES)
     return kept or tuple(words)
+
+
+def normalise_text(value: str) -> tuple[str, ...]:
+    """Free text (places, occupations) as lowercase ASCII words, every word kept."""
+    return tuple(_latin_words(value))
+
+
+def normalise_identifier(value: str) -> str:
+    """Document and case numbers: upper-case ASCII letters and digits only.
+
+    Agencies write the same passport number with spaces, dashes or in another script's
+    digits; only the letters and digits identify it.
+    """
+    return _NON_ALNUM_UPPER.sub("", anyascii(unicodedata.normalize("NFKC", value)).upper())
+
+
+def parse_number(value: str) -> Decimal | None:
+    """A decimal number (``.`` as decimal mark, optional sign); None when blank or invalid.
+
+    Spaces, thin spaces and underscores inside digits are ignored (``12 500``). Decimal keeps
+    the text's exact value, so the exact token of ``2.50`` and ``2.5`` agree.
+    """
+    text = _NUMBER_SPACING.sub("", unicodedata.normalize("NFKC", value))
+    if not _NUMBER.match(text):
+        return None
+    return Decimal(text)
 
 
 def normalise_code(value: str) -> str:
@@ -71,23 +106,57 @@ def normalise_code(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().upper()
 
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_YMD = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
+_DMY = re.compile(r"^(?:(\d{1,2})[-/.])?(\d{1,2})[-/.](\d{4})$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_TIME_OF_DAY = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+#: Marks of an estimated date ("c. 1990", "~1990", "1990?"): the date is kept as written.
+_ESTIMATE = re.compile(r"^(?:circa|approx\.?|about|abt\.?|ca\.?|c\.|~)\s*|\s*\?+$", re.IGNORECASE)
+#: Years outside this range are typing errors or placeholders, not birth years.
+YEAR_RANGE = (1880, 2100)
+
+
+def _ascii_digits(text: str) -> str:
+    """Digits of any script (Arabic-Indic, Devanagari, ...) as ASCII digits."""
+    return "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in text)
+
+
+def _date_parts(text: str) -> tuple[int, int, int] | None:
+    """Year, month, day as written (0 where a part is absent), or None if no layout fits.
+
+    Day-first layouts (``03/05/1990``, ``03.05.1990``) are read day first unless the second
+    number cannot be a month; the encoder's order-free month/day token absorbs a wrong guess.
+    """
+    if match := _YMD.match(text):
+        return int(match[1]), int(match[2] or 0), int(match[3] or 0)
+    if match := _COMPACT.match(text):
+        return int(match[1]), int(match[2]), int(match[3])
+    if match := _DMY.match(text):
+        day, month = int(match[1] or 0), int(match[2])
+        if month > 12 and 0 < day <= 12:
+            day, month = month, day  # month first, as in the United States
+        return int(match[3]), month, day
+    return None
 
 
 def parse_partial_date(value: str) -> tuple[int, int | None, int | None] | None:
-    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as (year, month, day); None when blank or invalid.
+    """A full or partial date as (year, month, day); None when blank or unusable.
 
-    Invalid values (impossible months, other formats) are treated as missing rather than as a
-    value, and counted by the caller so the data officer hears about them.
+    Accepts ISO ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` (also with ``/`` or ``.``), day-first
+    ``DD/MM/YYYY``, ``DD.MM.YYYY``, ``MM/YYYY``, compact ``YYYYMMDD``, digits of any script,
+    a trailing time of day (spreadsheet exports) and estimate marks (``c. 1990``,
+    ``1990?``). A month or day of ``00`` means that part is unknown. Unusable values
+    (impossible months, years outside ``YEAR_RANGE``, other layouts) are treated as missing
+    rather than as a value, and counted by the caller so the data officer hears about them.
     """
-    match = _DATE.match(value.strip())
-    if match is None:
+    text = _ascii_digits(unicodedata.normalize("NFKC", value)).strip()
+    text = _ESTIMATE.sub("", _TIME_OF_DAY.sub("", text)).strip()
+    parts = _date_parts(text)
+    if parts is None:
         return None
-    year = int(match.group(1))
-    month = int(match.group(2)) if match.group(2) else None
-    day = int(match.group(3)) if match.group(3) else None
-    if month is not None and not 1 <= month <= 12:
+    year, month, day = parts
+    if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1] or month > 12 or day > 31:
         return None
-    if day is not None and not 1 <= day <= 31:
-        return None
-    return year, month, day
+    if month == 0:
+        return year, None, None
+    return year, month, day or None

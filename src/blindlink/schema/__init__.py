@@ -3,6 +3,7 @@
 from blindlink.schema.model import (
     FeatureSpec,
     FieldSpec,
+    HardeningStep,
     LinkageSchema,
     canonical_json,
     default_schema,
@@ -13,6 +14,7 @@ from blindlink.schema.model import (
 __all__ = [
     "FeatureSpec",
     "FieldSpec",
+    "HardeningStep",
     "LinkageSchema",
     "canonical_json",
     "default_schema",

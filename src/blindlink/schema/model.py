@@ -17,12 +17,33 @@ from typing import Any
 
 from blindlink.errors import SchemaError
 
-FIELD_TYPES = ("person_name", "date", "categorical")
+FIELD_TYPES = ("person_name", "date", "categorical", "numeric", "free_text", "identifier")
 #: Which feature kinds make sense for which field type (the meaning check after JSON Schema).
 FEATURES_BY_FIELD_TYPE: dict[str, frozenset[str]] = {
     "person_name": frozenset({"ngrams", "skeleton_ngrams", "exact", "phonetic"}),
-    "date": frozenset({"year", "month_day"}),
+    "date": frozenset({"year", "month_day", "month_year"}),
     "categorical": frozenset({"exact"}),
+    "numeric": frozenset({"numeric", "exact"}),
+    "free_text": frozenset({"ngrams", "exact", "phonetic"}),
+    "identifier": frozenset({"exact", "ngrams"}),
+}
+#: Feature options and the kinds they mean something for; an option on another kind is a
+#: mistake worth reporting (it would silently do nothing).
+OPTIONS_BY_FEATURE_KIND: dict[str, frozenset[str]] = {
+    "n": frozenset({"ngrams", "skeleton_ngrams"}),
+    "padding": frozenset({"ngrams", "skeleton_ngrams"}),
+    "positional": frozenset({"ngrams"}),
+    "algorithm": frozenset({"phonetic"}),
+    "tolerance": frozenset({"year", "numeric"}),
+    "resolution": frozenset({"numeric"}),
+    "unknown_month_days": frozenset({"month_day", "month_year"}),
+}
+#: Options each hardening step needs; no other options are allowed on it.
+OPTIONS_BY_HARDENING: dict[str, frozenset[str]] = {
+    "balancing": frozenset(),
+    "xor_folding": frozenset(),
+    "blip": frozenset({"epsilon"}),
+    "diffusion": frozenset({"taps", "output_bits"}),
 }
 
 
@@ -33,33 +54,78 @@ class FeatureSpec:
     kind: str
     hashes: int
     n: int = 2
-    tolerance: int = 0
+    padding: bool = True
+    positional: bool = False
+    tolerance: float = 0
+    resolution: int = 4
     unknown_month_days: frozenset[str] = frozenset()
     algorithm: str = "metaphone"
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One CSV column and the features extracted from it."""
+    """One CSV column and the features extracted from it.
+
+    ``bits`` and ``sample_bits`` are used by the field-level encodings only (``field_bloom``,
+    ``rbf``); ``missing_values`` are placeholders compared after normalisation.
+    """
 
     name: str
     column: str
     type: str
     key_group: str
     features: tuple[FeatureSpec, ...]
+    missing_values: frozenset[str] = frozenset()
+    reject_missing: bool = False
+    bits: int = 0
+    sample_bits: int = 0
+
+
+@dataclass(frozen=True)
+class HardeningStep:
+    """One transformation applied to every filter after its bits are set."""
+
+    kind: str
+    epsilon: float = 0.0
+    taps: int = 0
+    output_bits: int = 0
+
+    def bits_after(self, bits: int) -> int:
+        """Filter length after this step, given the length before it."""
+        if self.kind == "balancing":
+            return 2 * bits
+        if self.kind == "xor_folding":
+            return bits // 2
+        if self.kind == "diffusion":
+            return self.output_bits
+        return bits
 
 
 @dataclass(frozen=True)
 class LinkageSchema:
-    """A validated linkage schema; ``document`` is the exact JSON it came from."""
+    """A validated linkage schema; ``document`` is the exact JSON it came from.
+
+    ``bloom_bits`` is the length of the filter tokens are hashed into; ``filter_bits`` the
+    length of the encoded filters after hardening (what an encoded file holds).
+    """
 
     name: str
     id_column: str
     encoding_type: str
-    filter_bits: int
+    bloom_bits: int
     hashing: str
     fields: tuple[FieldSpec, ...]
     document: dict[str, Any]
+    salt_column: str | None = None
+    hardening: tuple[HardeningStep, ...] = ()
+
+    @property
+    def filter_bits(self) -> int:
+        """Bits per encoded filter, after every hardening step."""
+        bits = self.bloom_bits
+        for step in self.hardening:
+            bits = step.bits_after(bits)
+        return bits
 
     @property
     def fingerprint(self) -> str:
@@ -75,9 +141,9 @@ class LinkageSchema:
     def columns(self) -> tuple[str, ...]:
         """Every CSV column the schema reads, id column first."""
         seen = [self.id_column]
-        for spec in self.fields:
-            if spec.column not in seen:
-                seen.append(spec.column)
+        for column in [spec.column for spec in self.fields] + [self.salt_column or ""]:
+            if column and column not in seen:
+                seen.append(column)
         return tuple(seen)
 
 
@@ -112,6 +178,78 @@ def _structure_errors(document: Any) -> list[str]:
     return [f"{_location(e.absolute_path)}: {e.message}" for e in errors]
 
 
+def _feature_errors(where: str, field_type: str, features: list[dict[str, Any]]) -> list[str]:
+    errors: list[str] = []
+    allowed = FEATURES_BY_FIELD_TYPE[field_type]
+    kinds: set[str] = set()
+    for j, feature in enumerate(features):
+        at = f"{where}.features[{j}]"
+        kind = feature["kind"]
+        if kind not in allowed:
+            errors.append(
+                f"{at}.kind: {kind!r} does not apply to a {field_type} field "
+                f"(use one of {sorted(allowed)})"
+            )
+        if kind in kinds:
+            errors.append(f"{at}.kind: {kind!r} appears twice")
+        kinds.add(kind)
+        for option, kinds_with_option in OPTIONS_BY_FEATURE_KIND.items():
+            if option in feature and kind not in kinds_with_option:
+                errors.append(f"{at}.{option}: does not apply to a {kind!r} feature")
+        if kind == "phonetic" and "algorithm" not in feature:
+            errors.append(f"{at}: a phonetic feature needs an 'algorithm'")
+        if kind == "year" and not float(feature.get("tolerance", 0)).is_integer():
+            errors.append(f"{at}.tolerance: a year tolerance is a whole number of years")
+        if kind == "numeric" and not feature.get("tolerance"):
+            errors.append(f"{at}.tolerance: a numeric feature needs a tolerance above 0")
+    return errors
+
+
+def _layout_errors(document: dict[str, Any]) -> list[str]:
+    """Field filter lengths must fit the encoding type and add up to ``filter_bits``."""
+    encoding = document["encoding"]
+    kind = encoding["type"]
+    needed = {"clk": (), "field_bloom": ("bits",), "rbf": ("bits", "sample_bits")}[kind]
+    errors: list[str] = []
+    for i, field in enumerate(document["fields"]):
+        for option in ("bits", "sample_bits"):
+            if option in field and option not in needed:
+                errors.append(f"$.fields[{i}].{option}: not used by a {kind!r} encoding")
+            if option not in field and option in needed:
+                errors.append(f"$.fields[{i}]: a {kind!r} encoding needs '{option}'")
+    if errors or kind == "clk":
+        return errors
+    summed = "bits" if kind == "field_bloom" else "sample_bits"
+    total = sum(field[summed] for field in document["fields"])
+    if total != encoding["filter_bits"]:
+        errors.append(
+            f"$.encoding.filter_bits: is {encoding['filter_bits']} but the fields' "
+            f"'{summed}' add up to {total}"
+        )
+    return errors
+
+
+def _hardening_errors(document: dict[str, Any]) -> list[str]:
+    encoding = document["encoding"]
+    errors: list[str] = []
+    bits = encoding["filter_bits"]
+    for i, step in enumerate(encoding.get("hardening", [])):
+        at = f"$.encoding.hardening[{i}]"
+        needed = OPTIONS_BY_HARDENING[step["kind"]]
+        for option in sorted(set(step) - {"kind"} - needed):
+            errors.append(f"{at}.{option}: does not apply to {step['kind']!r}")
+        for option in sorted(needed - set(step)):
+            errors.append(f"{at}: {step['kind']!r} needs '{option}'")
+        if step["kind"] == "xor_folding" and (bits // 2 < 64 or bits % 16):
+            errors.append(f"{at}: cannot fold {bits} bits into halves of whole bytes (>= 64 bits)")
+        if step["kind"] == "diffusion" and step.get("taps", 0) > bits:
+            errors.append(f"{at}.taps: more taps than the {bits} bits the step receives")
+        bits = HardeningStep(step["kind"], output_bits=step.get("output_bits", 0)).bits_after(bits)
+        if bits > 65536:
+            errors.append(f"{at}: the filter would grow to {bits} bits (at most 65536)")
+    return errors
+
+
 def _meaning_errors(document: dict[str, Any]) -> list[str]:
     errors: list[str] = []
     names: set[str] = set()
@@ -122,20 +260,40 @@ def _meaning_errors(document: dict[str, Any]) -> list[str]:
         names.add(field["name"])
         if field["column"] == document["id_column"]:
             errors.append(f"{where}.column: the id column must not be encoded")
-        allowed = FEATURES_BY_FIELD_TYPE[field["type"]]
-        kinds: set[str] = set()
-        for j, feature in enumerate(field["features"]):
-            if feature["kind"] not in allowed:
-                errors.append(
-                    f"{where}.features[{j}].kind: {feature['kind']!r} does not apply to a "
-                    f"{field['type']} field (use one of {sorted(allowed)})"
-                )
-            if feature["kind"] == "phonetic" and "algorithm" not in feature:
-                errors.append(f"{where}.features[{j}]: a phonetic feature needs an 'algorithm'")
-            if feature["kind"] in kinds:
-                errors.append(f"{where}.features[{j}].kind: {feature['kind']!r} appears twice")
-            kinds.add(feature["kind"])
-    return errors
+        errors += _feature_errors(where, field["type"], field["features"])
+    salt = document["encoding"].get("salt")
+    if salt is not None and salt["column"] == document["id_column"]:
+        errors.append("$.encoding.salt.column: the id column differs for every record")
+    return errors + _layout_errors(document) + _hardening_errors(document)
+
+
+def _feature_spec(feature: dict[str, Any]) -> FeatureSpec:
+    return FeatureSpec(
+        kind=feature["kind"],
+        hashes=feature["hashes"],
+        n=feature.get("n", 2),
+        padding=feature.get("padding", True),
+        positional=feature.get("positional", False),
+        tolerance=feature.get("tolerance", 0),
+        resolution=feature.get("resolution", 4),
+        unknown_month_days=frozenset(feature.get("unknown_month_days", ())),
+        algorithm=feature.get("algorithm", "metaphone"),
+    )
+
+
+def _field_spec(field: dict[str, Any]) -> FieldSpec:
+    missing = field.get("missing", {})
+    return FieldSpec(
+        name=field["name"],
+        column=field["column"],
+        type=field["type"],
+        key_group=field.get("key_group", field["name"]),
+        features=tuple(_feature_spec(feature) for feature in field["features"]),
+        missing_values=frozenset(missing.get("values", ())),
+        reject_missing=missing.get("action", "no_bits") == "reject",
+        bits=field.get("bits", 0),
+        sample_bits=field.get("sample_bits", 0),
+    )
 
 
 def parse_schema(document: Any, *, source: str = "schema") -> LinkageSchema:
@@ -149,35 +307,26 @@ def parse_schema(document: Any, *, source: str = "schema") -> LinkageSchema:
         errors = _meaning_errors(document)
     if errors:
         raise SchemaError(f"{source}: invalid linkage schema: " + "; ".join(errors))
-    fields = tuple(
-        FieldSpec(
-            name=f["name"],
-            column=f["column"],
-            type=f["type"],
-            key_group=f.get("key_group", f["name"]),
-            features=tuple(
-                FeatureSpec(
-                    kind=feat["kind"],
-                    hashes=feat["hashes"],
-                    n=feat.get("n", 2),
-                    tolerance=feat.get("tolerance", 0),
-                    unknown_month_days=frozenset(feat.get("unknown_month_days", ())),
-                    algorithm=feat.get("algorithm", "metaphone"),
-                )
-                for feat in f["features"]
-            ),
-        )
-        for f in document["fields"]
-    )
     encoding = document["encoding"]
+    salt = encoding.get("salt")
     return LinkageSchema(
         name=document["name"],
         id_column=document["id_column"],
         encoding_type=encoding["type"],
-        filter_bits=encoding["filter_bits"],
+        bloom_bits=encoding["filter_bits"],
         hashing=encoding["hashing"],
-        fields=fields,
+        fields=tuple(_field_spec(field) for field in document["fields"]),
         document=document,
+        salt_column=None if salt is None else salt["column"],
+        hardening=tuple(
+            HardeningStep(
+                kind=step["kind"],
+                epsilon=float(step.get("epsilon", 0.0)),
+                taps=step.get("taps", 0),
+                output_bits=step.get("output_bits", 0),
+            )
+            for step in encoding.get("hardening", ())
+        ),
     )
 
 

@@ -1,0 +1,248 @@
+"""Schema options beyond the default: field types, missing values, hashing, salting, layouts."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pytest
+
+from blindlink.encoding.encoder import Encoder, EncodeReport
+from blindlink.encoding.hashing import TokenHasher
+from blindlink.encoding.keyed_random import keyed_integers, keyed_permutation
+from blindlink.errors import InputError, SchemaError
+from blindlink.schema import LinkageSchema, default_schema, parse_schema
+
+SECRET = b"0123456789abcdef0123456789abcdef"
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    inter = int(np.bitwise_count(a & b).sum())
+    total = int(np.bitwise_count(a).sum() + np.bitwise_count(b).sum())
+    return 2 * inter / total if total else 0.0
+
+
+def schema_with(fields: list[dict[str, Any]], **encoding: Any) -> LinkageSchema:
+    document = {
+        "blindlink_schema": 1,
+        "name": "test",
+        "id_column": "id",
+        "encoding": {"type": "clk", "filter_bits": 512, "hashing": "hmac-sha256-random"},
+        "fields": fields,
+    }
+    document["encoding"].update(encoding)
+    return parse_schema(document)
+
+
+def encode(schema: LinkageSchema, *rows: dict[str, str], secret: bytes = SECRET) -> np.ndarray:
+    return Encoder(schema, secret).encode(list(rows))
+
+
+NUMERIC = {
+    "name": "height", "column": "height", "type": "numeric",
+    "features": [{"kind": "numeric", "tolerance": 10, "resolution": 5, "hashes": 10}],
+}  # fmt: skip
+
+
+def test_numeric_similarity_falls_with_distance_and_vanishes_beyond_tolerance() -> None:
+    schema = schema_with([NUMERIC], filter_bits=8192)  # few chance collisions
+    filters = encode(schema, *[{"height": str(v)} for v in (160, 162, 166, 169, 175, 190)])
+    scores = [dice(filters[0], filters[i]) for i in range(1, 6)]
+    assert scores[0] > scores[1] > scores[2] > 0
+    assert scores[3] == pytest.approx(0.0, abs=0.05)  # 15 apart: only hash collisions
+    assert scores[4] == pytest.approx(0.0, abs=0.05)
+
+
+def test_numbers_are_parsed_not_compared_as_text() -> None:
+    schema = schema_with(
+        [{"name": "n", "column": "n", "type": "numeric", "features": [{"kind": "exact", "hashes": 20}]}]
+    )
+    filters = encode(schema, {"n": "2.50"}, {"n": " +2.5"}, {"n": "12 500"}, {"n": "12500.0"})
+    assert np.array_equal(filters[0], filters[1])
+    assert np.array_equal(filters[2], filters[3])
+    report = EncodeReport()
+    Encoder(schema, SECRET).encode([{"n": "about 3"}, {"n": ""}], report)
+    assert (report.fields["n"].missing, report.fields["n"].invalid) == (2, 1)
+
+
+def test_identifiers_ignore_spacing_case_and_script_of_digits() -> None:
+    schema = schema_with(
+        [{"name": "passport", "column": "passport", "type": "identifier",
+          "features": [{"kind": "exact", "hashes": 20}, {"kind": "ngrams", "n": 2, "hashes": 4}]}]
+    )  # fmt: skip
+    filters = encode(schema, {"passport": "ab 123-456"}, {"passport": "AB123456"},
+                     {"passport": "AB١٢٣456"}, {"passport": "AB123465"})  # fmt: skip
+    assert np.array_equal(filters[0], filters[1])
+    assert np.array_equal(filters[0], filters[2])
+    assert 0.3 < dice(filters[0], filters[3]) < 1.0  # a typo keeps the shared bigrams
+
+
+def test_free_text_keeps_every_word_in_any_script() -> None:
+    schema = schema_with(
+        [{"name": "place", "column": "place", "type": "free_text",
+          "features": [{"kind": "ngrams", "n": 2, "hashes": 8}]}]
+    )  # fmt: skip
+    filters = encode(schema, {"place": "Odesa"}, {"place": "Одеса"}, {"place": "de la Paz"},
+                     {"place": "la Paz"})  # fmt: skip
+    assert dice(filters[0], filters[1]) > 0.9
+    assert dice(filters[2], filters[3]) < 1.0  # particles are words in free text
+
+
+def test_positional_ngrams_tell_reordered_letters_apart() -> None:
+    def field(positional: bool) -> dict[str, Any]:
+        return {"name": "code", "column": "code", "type": "identifier",
+                "features": [{"kind": "ngrams", "n": 2, "hashes": 10, "positional": positional,
+                              "padding": False}]}  # fmt: skip
+
+    rows = ({"code": "ABAB"}, {"code": "BABA"})
+    plain = encode(schema_with([field(False)]), *rows)
+    positional = encode(schema_with([field(True)]), *rows)
+    assert dice(plain[0], plain[1]) > dice(positional[0], positional[1])
+
+
+def test_month_year_needs_both_and_skips_placeholder_birthdays() -> None:
+    schema = schema_with(
+        [{"name": "dob", "column": "dob", "type": "date",
+          "features": [{"kind": "month_year", "hashes": 20, "unknown_month_days": ["01-01"]}]}]
+    )  # fmt: skip
+    filters = encode(schema, {"dob": "1990-05-07"}, {"dob": "1990-05"}, {"dob": "1990"},
+                     {"dob": "1990-01-01"})  # fmt: skip
+    assert np.array_equal(filters[0], filters[1])
+    assert not filters[2].any() and not filters[3].any()
+
+
+def test_missing_value_placeholders_contribute_no_bits() -> None:
+    document = copy.deepcopy(default_schema().document)
+    for field in document["fields"][:2]:
+        field["missing"] = {"values": ["Unknown", "N/A"]}
+    schema = parse_schema(document)
+    report = EncodeReport()
+    row = {"given_name": "UNKNOWN", "family_name": "n/a", "sex": "F"}
+    filters = Encoder(schema, SECRET).encode([row, {"sex": "F"}], report)
+    assert np.array_equal(filters[0], filters[1])  # the placeholder is not a name
+    assert report.fields["given_name"].missing == 2
+    assert report.fields["given_name"].invalid == 0
+
+
+def test_reject_missing_names_the_record_and_column() -> None:
+    schema = schema_with(
+        [{"name": "n", "column": "n", "type": "categorical", "missing": {"action": "reject"},
+          "features": [{"kind": "exact", "hashes": 5}]}]
+    )  # fmt: skip
+    encoder = Encoder(schema, SECRET)
+    encoder.encode([{"n": "a"}])
+    with pytest.raises(InputError, match=r"record 3, column 'n'"):
+        encoder.encode([{"n": "b"}, {"n": " "}])
+
+
+def test_double_hashing_positions_are_an_arithmetic_progression() -> None:
+    hasher = TokenHasher(b"k" * 32, 1000, "hmac-sha256-double")
+    positions = hasher.positions("g2:an", 6)
+    steps = {(b - a) % 1000 for a, b in zip(positions, positions[1:], strict=False)}
+    assert len(steps) == 1 and 0 not in steps
+    random = TokenHasher(b"k" * 32, 1000).positions("g2:an", 6)
+    assert positions != random
+
+
+def test_double_hashing_encodes_similar_names_similarly() -> None:
+    document = copy.deepcopy(default_schema().document)
+    document["encoding"]["hashing"] = "hmac-sha256-double"
+    schema = parse_schema(document)
+    rows = [{"given_name": "Mohammed", "family_name": "Hassan"},
+            {"given_name": "Muhammad", "family_name": "Hasan"},
+            {"given_name": "Olena", "family_name": "Kovalenko"}]  # fmt: skip
+    filters = encode(schema, *rows)
+    assert dice(filters[0], filters[1]) > 0.7 > dice(filters[0], filters[2])
+    assert not np.array_equal(filters, encode(default_schema(), *rows))
+
+
+def test_salting_separates_records_with_other_salts() -> None:
+    document = copy.deepcopy(default_schema().document)
+    document["encoding"]["salt"] = {"column": "birth_country"}
+    schema = parse_schema(document)
+    assert "birth_country" in schema.columns
+    base = {"given_name": "Ana", "family_name": "Silva", "date_of_birth": "1990-01-02"}
+    filters = encode(schema, {**base, "birth_country": "PT"}, {**base, "birth_country": " pt"},
+                     {**base, "birth_country": "BR"})  # fmt: skip
+    assert np.array_equal(filters[0], filters[1])  # salts are normalised like codes
+    assert dice(filters[0], filters[2]) < 0.2
+
+
+def field_level(kind: str) -> LinkageSchema:
+    fields = copy.deepcopy(default_schema().document["fields"])
+    sizes = {"given_name": 256, "family_name": 256, "date_of_birth": 256, "sex": 64,
+             "nationality": 128}  # fmt: skip
+    for field in fields:
+        field["bits"] = sizes[field["name"]]
+        if kind == "rbf":
+            field["sample_bits"] = sizes[field["name"]] // 2
+    total = sum(sizes.values()) // (2 if kind == "rbf" else 1)
+    document = {**default_schema().document, "fields": fields,
+                "encoding": {"type": kind, "filter_bits": total, "hashing": "hmac-sha256-random"}}  # fmt: skip
+    return parse_schema(document)
+
+
+PEOPLE = [
+    {"given_name": "Mohammed", "family_name": "Hassan", "date_of_birth": "1990-03-04", "sex": "M", "nationality": "SDN"},
+    {"given_name": "Muhammad", "family_name": "Hasan", "date_of_birth": "1990-04-03", "sex": "M", "nationality": "SDN"},
+    {"given_name": "Olena", "family_name": "Kovalenko", "date_of_birth": "2001-11-20", "sex": "F", "nationality": "UKR"},
+]  # fmt: skip
+
+
+def test_field_bloom_keeps_each_field_in_its_own_slice() -> None:
+    schema = field_level("field_bloom")
+    filters = encode(schema, *PEOPLE)
+    assert filters.shape == (3, 120)
+    only_sex = encode(schema, {"sex": "F"})
+    assert only_sex[0, :96].sum() == 0 and only_sex[0, 96:104].any() and only_sex[0, 104:].sum() == 0
+    assert dice(filters[0], filters[1]) > 0.7 > dice(filters[0], filters[2])
+
+
+def test_rbf_samples_fields_by_weight_and_keys_the_sampling() -> None:
+    schema = field_level("rbf")
+    filters = encode(schema, *PEOPLE)
+    assert filters.shape == (3, 60)
+    assert dice(filters[0], filters[1]) > 0.7 > dice(filters[0], filters[2])
+    assert not np.array_equal(filters, encode(schema, *PEOPLE, secret=b"y" * 32))
+    # a field's bits land only where its samples were permuted to
+    only_sex = encode(schema, {"sex": "F"})
+    assert 0 < int(np.bitwise_count(only_sex).sum()) <= 32
+
+
+def test_keyed_random_is_deterministic_and_a_permutation() -> None:
+    permutation = keyed_permutation(b"k" * 32, 1000)
+    assert sorted(permutation.tolist()) == list(range(1000))
+    assert np.array_equal(permutation, keyed_permutation(b"k" * 32, 1000))
+    assert not np.array_equal(permutation, keyed_permutation(b"j" * 32, 1000))
+    draws = keyed_integers(b"k" * 32, 20_000, 10)
+    assert draws.min() == 0 and draws.max() == 9
+    assert np.all(np.abs(np.bincount(draws) - 2000) < 200)
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [
+        (lambda d: d["fields"][0].update(bits=256), "$.fields[0].bits: not used by a 'clk'"),
+        (lambda d: d["encoding"].update(type="field_bloom"), "$.fields[0]: a 'field_bloom' encoding needs 'bits'"),
+        (lambda d: d["fields"][3]["features"][0].update(positional=True), "$.fields[3].features[0].positional"),
+        (lambda d: d["fields"][2]["features"][0].update(tolerance=1.5), "a year tolerance is a whole number"),
+        (lambda d: d["encoding"].update(hardening=[{"kind": "blip"}]), "'blip' needs 'epsilon'"),
+        (lambda d: d["encoding"].update(hardening=[{"kind": "xor_folding", "epsilon": 2}]), "hardening[0].epsilon: does not apply"),
+        (lambda d: d["encoding"].update(salt={"column": "record_id"}), "$.encoding.salt.column"),
+        (lambda d: d["fields"][3].update(type="date"), "$.fields[3].features[0].kind"),
+    ],
+)  # fmt: skip
+def test_meaning_errors_name_their_location(change: Any, location: str) -> None:
+    document = copy.deepcopy(default_schema().document)
+    change(document)
+    with pytest.raises(SchemaError) as caught:
+        parse_schema(document)
+    assert location in str(caught.value)
+
+
+def test_field_level_sizes_must_add_up() -> None:
+    document = copy.deepcopy(field_level("rbf").document)
+    document["encoding"]["filter_bits"] = 1024
+    with pytest.raises(SchemaError, match=r"'sample_bits' add up to 480"):
+        parse_schema(document)
