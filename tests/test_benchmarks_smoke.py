@@ -56,3 +56,8 @@ def test_encoder_benchmark_smoke_run() -> None:
     pytest.importorskip("recordlinkage")
     out = run_script("encoder.py", "--records", "2000", "--repeats", "1")
     assert "bit-identical CLKs: yes" in out
+
+
+def test_hardening_benchmark_smoke_run() -> None:
+    out = run_script("hardening.py", "--persons", "150", "--seed", "1")
+    assert "| diffusion | t=3, l=1m |" in out and "| balancing |" in out and "| RBF |" in out

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from blindlink.encoding import features
+from blindlink.encoding import features, hardening
 from blindlink.encoding.hashing import TokenHasher
 from blindlink.encoding.keyed_random import keyed_integers, keyed_permutation
 from blindlink.encoding.keys import derive_key, key_check_value
@@ -202,13 +202,14 @@ class Encoder:
     """Encodes records under one schema and one secret.
 
     The secret is used only here, to derive the keys (one per key group, and those of the
-    layout and hardening) and the key check value; the encoder keeps neither the secret nor
-    plaintext values beyond its per-value cache.
+    layout and hardening) and the key check value; the encoder keeps plaintext values only in
+    its per-value cache, and the secret only when a hardening step needs keys for each chunk.
     """
 
     def __init__(self, schema: LinkageSchema, secret: bytes) -> None:
         self.schema = schema
         self.key_check = key_check_value(secret, schema.fingerprint)
+        self._secret = secret if schema.hardening else b""
         layout = _Layout(schema, secret)
         hashers: dict[tuple[str, int], TokenHasher] = {}
         self._fields: list[_CompiledField] = []
@@ -256,4 +257,20 @@ class Encoder:
         if flat:
             row_index = np.repeat(np.arange(len(lengths)), lengths)
             bits[row_index, np.asarray(flat, dtype=np.int64)] = True
-        return np.packbits(bits, axis=1)
+        return self._harden(np.packbits(bits, axis=1))
+
+    def _harden(self, filters: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """Apply the schema's hardening steps in order (keys derived from the secret)."""
+        bits = self.schema.bloom_bits
+        for step in self.schema.hardening:
+            if step.kind == "balancing":
+                filters, bits = hardening.balance(filters, bits, self._secret)
+            elif step.kind == "xor_folding":
+                filters, bits = hardening.xor_fold(filters, bits)
+            elif step.kind == "blip":
+                filters, bits = hardening.blip(filters, bits, step.epsilon)
+            else:
+                filters, bits = hardening.diffuse(
+                    filters, bits, self._secret, step.output_bits, step.taps
+                )
+        return filters

@@ -31,9 +31,7 @@ HASHING_SCHEMES = ("hmac-sha256-random", "hmac-sha256-double")
 class TokenHasher:
     """Maps the tokens of one key group to bit positions in a filter of ``filter_bits`` bits."""
 
-    def __init__(
-        self, key: bytes, filter_bits: int, scheme: str = "hmac-sha256-random"
-    ) -> None:
+    def __init__(self, key: bytes, filter_bits: int, scheme: str = "hmac-sha256-random") -> None:
         if scheme not in HASHING_SCHEMES:
             raise ValueError(f"unknown hashing scheme {scheme!r}")
         self._key = key
@@ -47,7 +45,9 @@ class TokenHasher:
         if cached is not None:
             return cached
         data = token.encode("utf-8")
-        result = self._double_positions(data, hashes) if self._double else self._random(data, hashes)
+        result = (
+            self._double_positions(data, hashes) if self._double else self._random(data, hashes)
+        )
         if len(self._cache) >= _TOKEN_CACHE_LIMIT:
             self._cache.clear()
         self._cache[(token, hashes)] = result
