@@ -454,6 +454,38 @@ _ARCHETYPES: tuple[tuple[str, float, bool, str, float, float, float, str], ...] 
     ("ngo_west", 1.2, False, "title", 1.0, 1.0, 1.0, "prefixed_seq"),
 )
 
+#: How each agency's case-management system exports dates and unknown values, by archetype
+#: position: date layout ("iso", "dmy_slash", "dmy_dot", "iso_time" as spreadsheets write it,
+#: "mdy_slash" as in the United States) and the text written for an unknown value ("" blank).
+_EXPORT_STYLES: tuple[tuple[str, str], ...] = (
+    ("iso", ""),
+    ("dmy_dot", "UNKNOWN"),
+    ("dmy_slash", ""),
+    ("iso", "N/A"),
+    ("iso_time", ""),
+    ("dmy_slash", "-"),
+    ("iso", ""),
+    ("mdy_slash", "Unknown"),
+    ("dmy_dot", ""),
+    ("iso", "n/a"),
+)
+
+
+def _format_dob(layout: str, year: int, month: int | None, day: int | None) -> str:
+    """A full or partial date of birth as the agency's system writes it."""
+    if month is None:
+        return f"{year:04d}"
+    if day is None:
+        return f"{year:04d}-{month:02d}" if layout.startswith("iso") else f"{month:02d}/{year:04d}"
+    if layout == "dmy_slash":
+        return f"{day:02d}/{month:02d}/{year:04d}"
+    if layout == "dmy_dot":
+        return f"{day:02d}.{month:02d}.{year:04d}"
+    if layout == "mdy_slash":
+        return f"{month:02d}/{day:02d}/{year:04d}"
+    suffix = " 00:00:00" if layout == "iso_time" else ""
+    return f"{year:04d}-{month:02d}-{day:02d}{suffix}"
+
 
 def agency_names(n_agencies: int) -> list[str]:
     """Names for ``n_agencies`` agencies: the archetype names, then numbered repeats."""
@@ -475,6 +507,8 @@ class _Agency:
     dob: float
     missing: float
     id_format: str
+    date_layout: str
+    unknown_text: str
     dup: float
     conventions: tuple[int, ...]
     origin_pref: npt.NDArray[np.float64]
@@ -510,6 +544,8 @@ def _make_agencies(
                 dob=dob_f * float(jitter[2]),
                 missing=miss_f * float(jitter[3]),
                 id_format=id_fmt,
+                date_layout=_EXPORT_STYLES[i % len(_EXPORT_STYLES)][0],
+                unknown_text=_EXPORT_STYLES[i % len(_EXPORT_STYLES)][1],
                 dup=float(rng.uniform(0.6, 1.6)),
                 conventions=conventions,
                 origin_pref=rng.normal(0.0, 0.6, size=n_origins),
@@ -972,13 +1008,13 @@ def generate(
                 dob_s = ""
                 kinds.append("dob_missing")
             elif u_dob < r_dob_miss + _clip(r_year * unsure):
-                dob_s = f"{y:04d}"
+                dob_s = _format_dob(ag.date_layout, y, None, None)
                 kinds.append("dob_year_only")
             elif u_dob < r_dob_miss + _clip(r_year * unsure) + r_ym:
-                dob_s = f"{y:04d}-{m:02d}"
+                dob_s = _format_dob(ag.date_layout, y, m, None)
                 kinds.append("dob_year_month")
             else:
-                dob_s = f"{y:04d}-{m:02d}-{d:02d}"
+                dob_s = _format_dob(ag.date_layout, y, m, d)
 
             # -- sex and nationality
             sex_s = "M" if pop.sex[p] else "F"
@@ -1004,11 +1040,11 @@ def generate(
             out_rows.append(
                 {
                     "record_id": rid,
-                    "given_name": given_s,
-                    "family_name": family_s,
-                    "date_of_birth": dob_s,
-                    "sex": sex_s,
-                    "nationality": nat,
+                    "given_name": given_s or ag.unknown_text,
+                    "family_name": family_s or ag.unknown_text,
+                    "date_of_birth": dob_s or ag.unknown_text,
+                    "sex": sex_s or ag.unknown_text,
+                    "nationality": nat or ag.unknown_text,
                 }
             )
             key = (ag.name, rid)
