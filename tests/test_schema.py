@@ -66,3 +66,36 @@ def test_load_schema_errors(tmp_path: Path) -> None:
 def test_packaged_json_schema_is_the_protocol_one() -> None:
     packaged = ROOT / "src" / "blindlink" / "schema" / "linkage-schema.schema.json"
     assert packaged.read_bytes() == (ROOT / "protocols" / "linkage-schema.schema.json").read_bytes()
+
+
+EXAMPLES = ROOT / "protocols" / "examples"
+
+
+def test_example_schemas_are_valid() -> None:
+    for name in ("extended-columns.json", "field-level-rbf.json"):
+        schema = load_schema(EXAMPLES / name)
+        assert schema.fingerprint != default_schema().fingerprint
+    extended = load_schema(EXAMPLES / "extended-columns.json")
+    assert extended.filter_bits == 1024 and extended.bloom_bits == 2048
+    assert "document_number" in extended.columns
+    rbf = load_schema(EXAMPLES / "field-level-rbf.json")
+    assert rbf.filter_bits == 1024 and rbf.salt_column == "sex" and "sex" in rbf.columns
+
+
+def test_invalid_meaning_example_reports_every_problem() -> None:
+    with pytest.raises(SchemaError) as caught:
+        load_schema(EXAMPLES / "invalid-meaning.json")
+    message = str(caught.value)
+    for location in (
+        "$.fields[0].features[0].resolution: does not apply",
+        "$.fields[0].features[1]: a phonetic feature needs an 'algorithm'",
+        "$.fields[1].name: field name 'given_name' is used twice",
+        "$.fields[1].features[0].kind: 'exact' does not apply to a date field",
+        "$.fields[1].features[1].tolerance: a year tolerance is a whole number",
+        "$.fields[2].features[0].tolerance: a numeric feature needs a tolerance",
+        "$.fields[2].sample_bits: not used by a 'field_bloom' encoding",
+        "$.encoding.salt.column",
+        "$.encoding.hardening[0]: 'blip' needs 'epsilon'",
+        "$.encoding.hardening[1].taps: does not apply to 'xor_folding'",
+    ):
+        assert location in message, location

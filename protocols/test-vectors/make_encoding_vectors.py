@@ -13,7 +13,7 @@ from typing import Any
 
 from blindlink.encoding.encoder import Encoder
 from blindlink.encoding.keys import derive_key, key_check_value
-from blindlink.schema import default_schema
+from blindlink.schema import default_schema, load_schema
 
 HERE = Path(__file__).resolve().parent
 SECRET_TEXT = "6f1c2a9e0b7d4c3f8a5e6d7c8b9a0f1e2d3c4b5a69788796a5b4c3d2e1f00112"
@@ -33,6 +33,34 @@ RECORDS = [
 ]  # fmt: skip
 
 
+#: Records for the example schema with extra columns (protocols/examples/extended-columns.json).
+EXTENDED_RECORDS = [
+    {"case_ref": "A-1", "given_name": "Oleksandr", "family_name": "Kovalenko",
+     "date_of_birth": "14.03.1996", "document_number": "FA 123-456", "place_of_birth": "Odesa",
+     "age_at_contact": "24"},
+    {"case_ref": "A-2", "given_name": "Александр", "family_name": "Коваленко",
+     "date_of_birth": "1996-03", "document_number": "fa123456", "place_of_birth": "Одеса",
+     "age_at_contact": "25.5"},
+    {"case_ref": "A-3", "given_name": "FNU", "family_name": "Tesfaye", "date_of_birth": "",
+     "document_number": "", "place_of_birth": "unknown", "age_at_contact": "about 30"},
+]  # fmt: skip
+EXAMPLES = HERE.parent / "examples"
+
+
+def _example(file: str, records: list[dict[str, str]], secret: bytes) -> dict[str, Any]:
+    schema = load_schema(EXAMPLES / file)
+    filters = Encoder(schema, secret).encode(records)
+    return {
+        "schema_file": f"examples/{file}",
+        "schema_fingerprint": schema.fingerprint,
+        "key_check": key_check_value(secret, schema.fingerprint),
+        "records": [
+            {"record": record, "filter_hex": row.tobytes().hex()}
+            for record, row in zip(records, filters, strict=True)
+        ],
+    }
+
+
 def build() -> dict[str, Any]:
     secret = SECRET_TEXT.encode("utf-8")
     schema = default_schema()
@@ -40,7 +68,8 @@ def build() -> dict[str, Any]:
     filters = Encoder(schema, secret).encode(RECORDS)
     return {
         "description": "blindlink encoding v1 known answers: secret text -> keys -> filters "
-        "under the built-in schema. Filters are hex of the packed bits (MSB first).",
+        "under the built-in schema and under the example schemas (every deterministic "
+        "option). Filters are hex of the packed bits (MSB first).",
         "secret_text": SECRET_TEXT,
         "schema_fingerprint": schema.fingerprint,
         "keys": {f"group:{g}": derive_key(secret, f"group:{g}").hex() for g in groups}
@@ -49,6 +78,10 @@ def build() -> dict[str, Any]:
         "records": [
             {"record": record, "filter_hex": row.tobytes().hex()}
             for record, row in zip(RECORDS, filters, strict=True)
+        ],
+        "example_schemas": [
+            _example("extended-columns.json", EXTENDED_RECORDS, secret),
+            _example("field-level-rbf.json", RECORDS, secret),
         ],
     }
 
