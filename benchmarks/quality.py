@@ -1,8 +1,8 @@
 """Linkage quality of the default pipeline on the synthetic generator, against its truth.
 
 Prints pairwise precision / recall / F1 (all pairs, within agencies, across agencies), the
-error of the unique-person count, and recall per corruption kind (the share of true pairs
-involving a record with that corruption that were found), so weak spots show.
+error of the unique-person count, and precision, recall and F1 per corruption kind (over the
+pairs involving a record with that corruption), so weak spots show.
 
     python benchmarks/quality.py --persons 2000 --seeds 1 2 3 [--threshold 0.8]
 """
@@ -43,6 +43,7 @@ def evaluate(persons: int, agencies: int, seed: int, threshold: Threshold) -> di
         by_person[person].append(i)
     missed_by_kind: Counter[str] = Counter()
     true_by_kind: Counter[str] = Counter()
+    predicted_by_kind: Counter[str] = Counter()
     for groups, counter in ((by_entity, pred), (by_person, true)):
         for members in groups.values():
             for x in range(len(members)):
@@ -50,12 +51,14 @@ def evaluate(persons: int, agencies: int, seed: int, threshold: Threshold) -> di
                     i, j = members[x], members[y]
                     scope = "within" if keys[i][0] == keys[j][0] else "across"
                     counter[scope] += 1
-                    if counter is pred and truth[i] == truth[j]:
-                        tp[scope] += 1
+                    kinds = set(data.corruptions.get(keys[i], ())) | set(
+                        data.corruptions.get(keys[j], ())
+                    )
+                    if counter is pred:
+                        tp[scope] += truth[i] == truth[j]
+                        for kind in kinds or {"none"}:
+                            predicted_by_kind[kind] += 1
                     if counter is true:
-                        kinds = set(data.corruptions.get(keys[i], ())) | set(
-                            data.corruptions.get(keys[j], ())
-                        )
                         found = predicted[i] == predicted[j]
                         for kind in kinds or {"none"}:
                             true_by_kind[kind] += 1
@@ -71,10 +74,12 @@ def evaluate(persons: int, agencies: int, seed: int, threshold: Threshold) -> di
         "link_seconds": link_seconds,
         "estimated": result.statistics["linkage"],
         "used_threshold": result.threshold,
-        "recall_by_kind": {
-            k: 1 - missed_by_kind[k] / true_by_kind[k] for k in sorted(true_by_kind)
+        "by_kind": {
+            k: PairwiseQuality(
+                true_by_kind[k] - missed_by_kind[k], predicted_by_kind[k], true_by_kind[k]
+            )
+            for k in sorted(true_by_kind)
         },
-        "pairs_by_kind": dict(true_by_kind),
     }
 
 
@@ -109,10 +114,14 @@ def main() -> None:
                 f"P {est['estimated_precision']:.3f} R {est['estimated_recall']:.3f}"
             )
     print(f"median F1 {median(r['overall'].f1 for r in rows):.3f}")
-    print("recall of true pairs by corruption kind (first seed):")
-    first = rows[0]
-    for kind, recall in first["recall_by_kind"].items():
-        print(f"  {kind:<28} {recall:.3f}  ({first['pairs_by_kind'][kind]} pairs)")
+    print("pairs involving a record with each corruption kind (first seed):")
+    print("| kind | true pairs | precision | recall | F1 |")
+    print("|---|---|---|---|---|")
+    for kind, quality in rows[0]["by_kind"].items():
+        print(
+            f"| {kind} | {quality.true_pairs} | {quality.precision:.3f} | "
+            f"{quality.recall:.3f} | {quality.f1:.3f} |"
+        )
 
 
 if __name__ == "__main__":
