@@ -77,3 +77,21 @@ def test_normalise_code() -> None:
 )
 def test_parse_partial_date(raw: str, expected: tuple[int, int | None, int | None] | None) -> None:
     assert parse_partial_date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("พรทิพย์", ("phnthip",)),  # silent ย์, final ร sounds n
+        ("บุญมี", ("bunmi",)),  # final ญ sounds n
+        ("ศักดิ์สวัสดิ์", ("sakswat",)),  # silent ดิ์, final ส sounds t
+        ("แก้ว", ("kaew",)),  # the leading vowel follows its consonant
+        ("Alshami", ("shami",)),  # the article joined by a romaniser
+        ("ELBAKRY", ("bakry",)),
+        ("Alexander", ("alexander",)),  # al + vowel is a name, not the article
+        ("Abdulaziz", ("abd", "aziz")),  # Abd al-Aziz written as one word
+        ("عبد العزيز", ("bd", "zyz")),
+    ],
+)
+def test_script_specific_folding(raw: str, expected: tuple[str, ...]) -> None:
+    assert normalise_name(raw) == expected

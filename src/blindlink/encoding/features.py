@@ -14,7 +14,7 @@ from collections.abc import Callable
 import jellyfish
 
 _SKELETON_MAP = str.maketrans({"c": "k", "q": "k", "z": "s"})
-_SKELETON_DROP = re.compile(r"[aeiouyhw]+")
+_SKELETON_DROP = re.compile(r"[aeiouyhwv]+")
 _REPEATS = re.compile(r"(.)\1+")
 
 
@@ -46,7 +46,8 @@ def consonant_skeleton(word: str) -> str:
 
     Romanisations of one name differ mostly in vowels (Mohammed, Muhammad, Mohamed) and
     abjads such as Arabic script write few vowels at all (محمد -> mhmd); the skeleton of all
-    of them is the same.
+    of them is the same. The semivowels ``w`` and ``v`` are dropped with the vowels: one
+    sound is written either way (Wladimir / Vladimir, Wittaya / Vittaya, Alawi / Alaoui).
     """
     folded = word.replace("ph", "f").translate(_SKELETON_MAP)
     return _REPEATS.sub(r"\1", _SKELETON_DROP.sub("", folded))

@@ -32,6 +32,26 @@ _ARABIC_HARAKAT = re.compile("[\u064b-\u065f\u0670]")
 #: The Arabic article written attached to the following word: ال...
 _ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])ال(?=[\u0600-\u06ff]{2,})")
 _CYRILLIC_FOLDING = str.maketrans({"ё": "е", "Ё": "Е"})
+#: Thai: a consonant (with an optional vowel sign) cancelled by the thanthakhat mark is silent.
+_THAI_SILENT = re.compile("[\u0e01-\u0e2e][\u0e31\u0e34-\u0e39]?\u0e4c")
+_THAI_CONSONANT = "\u0e01-\u0e2e"
+_THAI_MARKS = "\u0e31\u0e32\u0e34-\u0e3a\u0e47-\u0e4b"
+#: A consonant closing a syllable: after a vowel sign or tone mark, or second of a word's
+#: first two consonants (inherent vowel), and before another consonant or the word's end.
+_THAI_FINAL = re.compile(
+    f"(?:(?<=[{_THAI_MARKS}])|(?<=(?<![{_THAI_CONSONANT}{_THAI_MARKS}\u0e40-\u0e44])[{_THAI_CONSONANT}]))"
+    f"([{_THAI_CONSONANT}])(?=[{_THAI_CONSONANT}\u0e40-\u0e44]|[^\u0e00-\u0e7f]|$)"
+)
+#: Vowels written before the consonant they follow in speech (เ แ โ ใ ไ).
+_THAI_LEADING_VOWEL = re.compile(f"([\u0e40-\u0e44])([{_THAI_CONSONANT}])")
+#: Thai consonants closing a syllable sound as one of n, t, p, k: written so, as romanisers do.
+_THAI_FINAL_SOUND = {
+    **dict.fromkeys("ญณรลฬ", "น"),
+    **dict.fromkeys("ดตถทธฎฏฐฑฒศษสจชซ", "ต"),
+    **dict.fromkeys("บปพฟภ", "ป"),
+    **dict.fromkeys("กขคฆ", "ก"),
+}
+_THAI = re.compile("[\u0e00-\u0e7f]")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _NON_ALNUM_UPPER = re.compile(r"[^A-Z0-9]+")
@@ -46,6 +66,10 @@ NAME_PARTICLES = frozenset(
         "di", "do", "dos", "das", "du", "la", "le", "van", "von", "y",
     }
 )  # fmt: skip
+
+
+def _thai_final(match: re.Match[str]) -> str:
+    return _THAI_FINAL_SOUND.get(match.group(1), match.group(1))
 
 
 def _transliterate(text: str) -> str:
@@ -63,15 +87,33 @@ def _latin_words(value: str) -> list[str]:
     text = _ARABIC_HARAKAT.sub("", text.translate(_ARABIC_FOLDING))
     text = _ARABIC_ARTICLE.sub("", text)
     text = text.translate(_CYRILLIC_FOLDING)
+    if _THAI.search(text):
+        text = _THAI_FINAL.sub(_thai_final, _THAI_SILENT.sub("", text))
+        text = _THAI_LEADING_VOWEL.sub(r"\2\1", text)
     text = _transliterate(text).lower()
     text = _APOSTROPHES.sub("", text)
     return _NON_ALNUM.sub(" ", text).split()
 
 
+#: Romanised Arabic compounds written as one word: Abdulaziz = Abd al-Aziz (عبد العزيز).
+_ABD_PREFIX = re.compile(r"^ab(?:d(?:ou|u|e|a)l|dul)(?=[a-z]{3})")
+#: The Arabic article joined to a name by romanisers (Alshami, Elbakry), as Arabic script
+#: writes it; the article is dropped there too.
+_JOINED_ARTICLE = re.compile(r"^(?:al|el)(?=[b-df-hj-np-tv-z][a-z]{3})")
+
+
+def _split_arabic_compounds(word: str) -> list[str]:
+    if _ABD_PREFIX.match(word):
+        return ["abd", _ABD_PREFIX.sub("", word)]
+    return [_JOINED_ARTICLE.sub("", word)]
+
+
 def normalise_name(value: str) -> tuple[str, ...]:
     """The name's parts as lowercase ASCII words, particles removed; empty for a blank value."""
     words = _latin_words(value)
-    kept = tuple(w for w in words if w not in NAME_PARTICLES)
+    kept = tuple(
+        part for w in words if w not in NAME_PARTICLES for part in _split_arabic_compounds(w)
+    )
     return kept or tuple(words)
 
 
