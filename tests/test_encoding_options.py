@@ -384,3 +384,21 @@ def test_the_default_schema_diffuses_its_bloom_filters() -> None:
     assert [step.kind for step in schema.hardening] == ["diffusion"]
     raw = encode(parse_schema(plain_document()), *PEOPLE)
     assert not np.array_equal(encode(schema, *PEOPLE), raw)
+
+
+def test_sex_written_as_a_word_in_several_languages_reads_as_its_code() -> None:
+    words = ("F", " female ", "Ж", "أنثى", "女", "Femme")
+    filters = encode(default_schema(), *[{"sex": w} for w in words], {"sex": "M"}, {"sex": "男"})
+    assert all(np.array_equal(filters[0], row) for row in filters[1:6])
+    assert np.array_equal(filters[6], filters[7])
+    assert not np.array_equal(filters[0], filters[6])
+
+
+def test_codes_are_checked_for_meaning() -> None:
+    document = plain_document()
+    document["fields"][3]["codes"] = {"M": ["MALE", "X"], "F": ["female", " x "]}
+    document["fields"][2]["codes"] = {"Y": ["YES"]}
+    with pytest.raises(SchemaError) as caught:
+        parse_schema(document)
+    assert "$.fields[3].codes.M: 'X' already stands for 'F'" in str(caught.value)
+    assert "$.fields[2].codes: only a categorical field has codes" in str(caught.value)

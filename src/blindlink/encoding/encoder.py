@@ -115,6 +115,17 @@ def _extractor(field_type: str, feature: FeatureSpec) -> Extractor:
     return features.exact
 
 
+def _coded(codes: tuple[tuple[str, str], ...]) -> Normaliser:
+    """A categorical normaliser that maps every listed spelling to its code."""
+    table = {normalise_code(spelling): normalise_code(code) for spelling, code in codes}
+
+    def normalise(raw: str) -> str:
+        value = normalise_code(raw)
+        return table.get(value, value)
+
+    return normalise
+
+
 def _field_key_purpose(spec: FieldSpec) -> str:
     return f"group:{spec.key_group}"
 
@@ -165,6 +176,8 @@ class _CompiledField:
     def __init__(self, spec: FieldSpec, hasher: TokenHasher, layout: _Layout) -> None:
         self.spec = spec
         self._normalise = _NORMALISERS[spec.type]
+        if spec.codes:
+            self._normalise = _coded(spec.codes)
         self._extractors = [(_extractor(spec.type, f), f.hashes) for f in spec.features]
         self._placeholders = {self._normalise(v) for v in spec.missing_values} - {None}
         self._hasher = hasher

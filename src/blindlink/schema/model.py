@@ -67,7 +67,8 @@ class FieldSpec:
     """One CSV column and the features extracted from it.
 
     ``bits`` and ``sample_bits`` are used by the field-level encodings only (``field_bloom``,
-    ``rbf``); ``missing_values`` are placeholders compared after normalisation.
+    ``rbf``); ``missing_values`` are placeholders compared after normalisation; ``codes`` maps
+    spellings of a categorical value to its code, as (spelling, code) pairs.
     """
 
     name: str
@@ -77,6 +78,7 @@ class FieldSpec:
     features: tuple[FeatureSpec, ...]
     missing_values: frozenset[str] = frozenset()
     reject_missing: bool = False
+    codes: tuple[tuple[str, str], ...] = ()
     bits: int = 0
     sample_bits: int = 0
 
@@ -205,6 +207,24 @@ def _feature_errors(where: str, field_type: str, features: list[dict[str, Any]])
     return errors
 
 
+def _code_errors(where: str, field: dict[str, Any]) -> list[str]:
+    """``codes`` only on categorical fields, and no spelling standing for two codes."""
+    codes: dict[str, list[str]] = field.get("codes", {})
+    if codes and field["type"] != "categorical":
+        return [f"{where}.codes: only a categorical field has codes"]
+    seen: dict[str, str] = {}
+    errors: list[str] = []
+    for code, spellings in sorted(codes.items()):
+        for spelling in spellings:
+            key = spelling.strip().upper()
+            if key in seen:
+                errors.append(
+                    f"{where}.codes.{code}: {spelling!r} already stands for {seen[key]!r}"
+                )
+            seen[key] = code
+    return errors
+
+
 def _layout_errors(document: dict[str, Any]) -> list[str]:
     """Field filter lengths must fit the encoding type and add up to ``filter_bits``."""
     encoding = document["encoding"]
@@ -261,6 +281,7 @@ def _meaning_errors(document: dict[str, Any]) -> list[str]:
         if field["column"] == document["id_column"]:
             errors.append(f"{where}.column: the id column must not be encoded")
         errors += _feature_errors(where, field["type"], field["features"])
+        errors += _code_errors(where, field)
     salt = document["encoding"].get("salt")
     if salt is not None and salt["column"] == document["id_column"]:
         errors.append("$.encoding.salt.column: the id column differs for every record")
@@ -291,6 +312,11 @@ def _field_spec(field: dict[str, Any]) -> FieldSpec:
         features=tuple(_feature_spec(feature) for feature in field["features"]),
         missing_values=frozenset(missing.get("values", ())),
         reject_missing=missing.get("action", "no_bits") == "reject",
+        codes=tuple(
+            (spelling, code)
+            for code, spellings in sorted(field.get("codes", {}).items())
+            for spelling in spellings
+        ),
         bits=field.get("bits", 0),
         sample_bits=field.get("sample_bits", 0),
     )
