@@ -22,12 +22,12 @@ from blindlink.synth import generate
 SECRET = b"benchmark-secret-0123456789abcdef"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--persons", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    data = generate(n_persons=args.persons, seed=args.seed)
+Tallies = dict[tuple[str, str], list[int]]
+
+
+def match_rates(persons: int, seed: int) -> Tallies:
+    """(pair kind, origin) -> [true pairs, pairs with Dice >= threshold, pairs linked]."""
+    data = generate(n_persons=persons, seed=seed)
     batches = [encode(rows, secret=SECRET, agency=name) for name, rows in data.agencies.items()]
     result = link(batches, seed=0)
     filters = np.concatenate([b.filters for b in batches])
@@ -37,7 +37,7 @@ def main() -> None:
     for index, key in enumerate(keys):
         by_person[data.truth[key]].append(index)
     origin = {pid: person.get("origin", "?") for pid, person in data.persons.items()}
-    tallies: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    tallies: Tallies = defaultdict(lambda: [0, 0, 0])
     for person, members in by_person.items():
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
@@ -57,6 +57,15 @@ def main() -> None:
                     tally[0] += 1
                     tally[1] += dice >= DEFAULT_THRESHOLD
                     tally[2] += bool(result.labels[i] == result.labels[j])
+    return tallies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    tallies = match_rates(args.persons, args.seed)
     print(f"persons={args.persons} seed={args.seed} threshold={DEFAULT_THRESHOLD}")
     print(f"{'pair kind':<22} {'origin':<22} {'pairs':>6} {'Dice>=t':>8} {'linked':>7}")
     for (kind, group), (count, above, linked) in sorted(tallies.items()):

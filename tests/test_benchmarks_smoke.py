@@ -61,3 +61,9 @@ def test_encoder_benchmark_smoke_run() -> None:
 def test_hardening_benchmark_smoke_run() -> None:
     out = run_script("hardening.py", "--persons", "150", "--seed", "1")
     assert "| diffusion | t=3, l=1m |" in out and "| balancing |" in out and "| RBF |" in out
+
+
+def test_transliteration_benchmark_smoke_run() -> None:
+    pytest.importorskip("unidecode")
+    out = run_script("transliteration.py", "--persons", "300", "--seeds", "1")
+    assert "| all |" in out and "anyascii" in out
