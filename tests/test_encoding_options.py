@@ -244,7 +244,7 @@ def field_level(kind: str) -> LinkageSchema:
         field["bits"] = sizes[field["name"]]
         if kind == "rbf":
             field["sample_bits"] = sizes[field["name"]] // 2
-    total = sum(sizes.values()) // (2 if kind == "rbf" else 1)
+    total = (sum(sizes.values()) - sizes["family_name"]) // (2 if kind == "rbf" else 1)
     document = {
         **plain_document(),
         "fields": fields,
@@ -281,18 +281,16 @@ PEOPLE = [
 def test_field_bloom_keeps_each_field_in_its_own_slice() -> None:
     schema = field_level("field_bloom")
     filters = encode(schema, *PEOPLE)
-    assert filters.shape == (3, 120)
+    assert filters.shape == (3, 88)  # given and family name share one filter
     only_sex = encode(schema, {"sex": "F"})
-    assert (
-        only_sex[0, :96].sum() == 0 and only_sex[0, 96:104].any() and only_sex[0, 104:].sum() == 0
-    )
+    assert only_sex[0, :64].sum() == 0 and only_sex[0, 64:72].any() and only_sex[0, 72:].sum() == 0
     assert dice(filters[0], filters[1]) > 0.7 > dice(filters[0], filters[2])
 
 
 def test_rbf_samples_fields_by_weight_and_keys_the_sampling() -> None:
     schema = field_level("rbf")
     filters = encode(schema, *PEOPLE)
-    assert filters.shape == (3, 60)
+    assert filters.shape == (3, 44)
     assert dice(filters[0], filters[1]) > 0.7 > dice(filters[0], filters[2])
     assert not np.array_equal(filters, encode(schema, *PEOPLE, secret=b"y" * 32))
     # a field's bits land only where its samples were permuted to
@@ -346,7 +344,7 @@ def test_meaning_errors_name_their_location(change: Any, location: str) -> None:
 def test_field_level_sizes_must_add_up() -> None:
     document = copy.deepcopy(field_level("rbf").document)
     document["encoding"]["filter_bits"] = 1024
-    with pytest.raises(SchemaError, match=r"'sample_bits' add up to 480"):
+    with pytest.raises(SchemaError, match=r"key groups' 'sample_bits' add up to 352"):
         parse_schema(document)
 
 

@@ -131,7 +131,11 @@ def _field_key_purpose(spec: FieldSpec) -> str:
 
 
 class _Layout:
-    """Where a field's own bit positions land in the record's filter."""
+    """Where a field's own bit positions land in the record's filter.
+
+    Field-level layouts give each key group one filter (fields of one group, such as given
+    and family name, share it, so swapped names still match), in order of first appearance.
+    """
 
     def __init__(self, schema: LinkageSchema, secret: bytes) -> None:
         self.field_bits: dict[str, int] = {}
@@ -144,29 +148,32 @@ class _Layout:
             else None
         )
         for spec in schema.fields:
+            group = spec.key_group
             if schema.encoding_type == "clk":
                 self.field_bits[spec.name] = schema.bloom_bits
                 continue
             self.field_bits[spec.name] = spec.bits
+            if group in self._offsets or group in self._maps:
+                continue
             if permutation is None:
-                self._offsets[spec.name] = offset
+                self._offsets[group] = offset
                 offset += spec.bits
                 continue
-            # rbf: record bit (offset + j) copies field bit choice[j]; then one permutation
-            choice = keyed_integers(derive_key(secret, f"rbf:{spec.name}"), spec.sample_bits,
+            # rbf: record bit (offset + j) copies group bit choice[j]; then one permutation
+            choice = keyed_integers(derive_key(secret, f"rbf:{group}"), spec.sample_bits,
                                     spec.bits)  # fmt: skip
             targets: list[list[int]] = [[] for _ in range(spec.bits)]
             for j, source in enumerate(choice.tolist()):
                 targets[source].append(int(permutation[offset + j]))
-            self._maps[spec.name] = [tuple(t) for t in targets]
+            self._maps[group] = [tuple(t) for t in targets]
             offset += spec.sample_bits
 
     def place(self, spec: FieldSpec, positions: list[int]) -> tuple[int, ...]:
         """Record-filter positions for a field's own positions."""
-        if spec.name in self._maps:
-            targets = self._maps[spec.name]
+        targets = self._maps.get(spec.key_group)
+        if targets is not None:
             return tuple(t for p in set(positions) for t in targets[p])
-        offset = self._offsets.get(spec.name, 0)
+        offset = self._offsets.get(spec.key_group, 0)
         return tuple(p + offset for p in positions)
 
 

@@ -226,24 +226,40 @@ def _code_errors(where: str, field: dict[str, Any]) -> list[str]:
 
 
 def _layout_errors(document: dict[str, Any]) -> list[str]:
-    """Field filter lengths must fit the encoding type and add up to ``filter_bits``."""
+    """Filter lengths must fit the encoding type and add up to ``filter_bits``.
+
+    Field-level layouts have one filter per key group: fields sharing a key group must agree
+    on its lengths, which count once.
+    """
     encoding = document["encoding"]
     kind = encoding["type"]
     needed = {"clk": (), "field_bloom": ("bits",), "rbf": ("bits", "sample_bits")}[kind]
     errors: list[str] = []
+    groups: dict[str, tuple[int, dict[str, Any]]] = {}
     for i, field in enumerate(document["fields"]):
         for option in ("bits", "sample_bits"):
             if option in field and option not in needed:
                 errors.append(f"$.fields[{i}].{option}: not used by a {kind!r} encoding")
             if option not in field and option in needed:
                 errors.append(f"$.fields[{i}]: a {kind!r} encoding needs '{option}'")
+        group = field.get("key_group", field["name"])
+        if group not in groups:
+            groups[group] = (i, field)
+            continue
+        first, other = groups[group]
+        for option in needed:
+            if option in field and option in other and field[option] != other[option]:
+                errors.append(
+                    f"$.fields[{i}].{option}: differs from $.fields[{first}] of the same "
+                    f"key group {group!r}, whose filter it shares"
+                )
     if errors or kind == "clk":
         return errors
     summed = "bits" if kind == "field_bloom" else "sample_bits"
-    total = sum(field[summed] for field in document["fields"])
+    total = sum(field[summed] for _, field in groups.values())
     if total != encoding["filter_bits"]:
         errors.append(
-            f"$.encoding.filter_bits: is {encoding['filter_bits']} but the fields' "
+            f"$.encoding.filter_bits: is {encoding['filter_bits']} but the key groups' "
             f"'{summed}' add up to {total}"
         )
     return errors
