@@ -34,7 +34,7 @@ from blindlink.stats.aggregates import linkage_statistics
 from blindlink.types import CandidatePairs, EncodedBatch
 
 #: Link-score threshold for "same person", chosen on the synthetic generator (docs/quality.md).
-DEFAULT_THRESHOLD = 0.66
+DEFAULT_THRESHOLD = 0.64
 #: How much more similar two records of one agency must be to be called the same person.
 SAME_AGENCY_MARGIN = 0.1
 #: Names a results folder may hold; a previous result is replaced, anything else is refused.
