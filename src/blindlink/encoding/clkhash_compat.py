@@ -29,6 +29,14 @@ clkhash package in ``tests/test_clkhash_compat.py``. The steps, per record and f
    ``l * 2**xor_folds`` bits.
 7. *Folding*: the record's filter is XOR-folded ``xor_folds`` times to ``l`` bits.
 
+The steps run per distinct value and token, not per record, so that encoding costs far less
+than clkhash's on the same machine: each feature caches, for every distinct raw value, the
+packed row of bits it sets (a record is then a dict lookup and a row OR per feature, see
+:mod:`blindlink.encoding.assemble`), and for every token the seed of its keyed hash (so no
+HMAC or BLAKE2b is computed twice for a token, whatever number of bits it gets). New values
+are checked, formatted and tokenised a block at a time, n-grams as integers
+(:class:`_NgramCodes`), and turned into rows with numpy (:class:`_Tokens`).
+
 Where clkhash would reject a value, :class:`ClkhashEncoder` raises :class:`InputError`
 naming the record and the column, never the value. Schema features this module cannot
 reproduce faithfully are refused with :class:`SchemaError` and a JSON location.
@@ -43,18 +51,19 @@ import hmac
 import json
 import math
 import re
-import struct
-from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from itertools import chain, compress
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 from Crypto.Hash import SHA256, SHA512
 from Crypto.Protocol.KDF import HKDF
 
+from blindlink.encoding.assemble import or_rows, or_segments, pack_positions, xor_fold
 from blindlink.encoding.encoder import EncodeReport, FieldCounts
 from blindlink.encoding.keys import key_check_value
 from blindlink.errors import InputError, SchemaError
@@ -79,13 +88,21 @@ MAX_HASH_BITS = 1 << 24
 DEFAULT_KEY_SIZE = 64
 #: BLAKE2b accepts keys of at most this many bytes.
 _BLAKE_MAX_KEY = 64
-#: Bit positions cached per feature (as 4-byte ints) before its value cache is emptied:
+#: Bytes of packed rows cached per feature for distinct values before that cache is emptied:
 #: bounds memory on huge files, where most addresses are unique and barely worth caching.
-_CACHED_POSITIONS_LIMIT = 1 << 22
-#: Cached (token, bits) results per feature before that cache is emptied.
+_VALUE_ROWS_BYTES = 1 << 23
+#: Bytes of packed rows cached per feature for distinct tokens before that cache is emptied.
+_TOKEN_ROWS_BYTES = 1 << 22
+#: Widest unfolded filter (in bytes) for which tokens get cached rows; wider ones (rare:
+#: over 8192 bits) combine cached token positions instead, to keep the token cache small.
+_TOKEN_ROW_MAX_BYTES = 1 << 10
+#: Tokens whose keyed hashes are cached, per feature, before that cache is emptied.
 _TOKEN_CACHE_LIMIT = 1 << 16
-#: Unfolded filter bits held at once while packing (64 MiB of booleans).
-_DENSE_BITS = 1 << 26
+#: New values' tokens handled at once, at most: keeps the token rows one group needs in the
+#: token cache, and numpy calls few.
+_GROUP_TOKENS = 1 << 14
+#: Records encoded at once, at most: with wide filters fewer (see :func:`_block_records`).
+_BLOCK_RECORDS = 1 << 15
 
 _KDF_HASHES: dict[str, Any] = {"SHA256": SHA256, "SHA512": SHA512}
 _STRING_ENCODINGS = ("ascii", "utf-8", "utf-16", "utf-32")
@@ -103,8 +120,6 @@ _FORMAT_KEYS: dict[str, frozenset[str]] = {
     "date": frozenset({"type", "format", "description"}),
     "enum": frozenset({"type", "values", "description"}),
 }
-#: 32 little-endian unsigned 16-bit words: how a 64-byte BLAKE2b digest becomes indices.
-_BLAKE_WORDS = struct.Struct("<32H")
 _DATE_OUTPUT = "%Y%m%d"
 
 
@@ -184,22 +199,89 @@ def _decode_base64(problems: _Problems, where: str, value: object) -> bytes | No
         return None
 
 
-class _BadValue(Exception):
-    """A record value that clkhash would reject; ``rule`` never contains the value."""
+#: Why a value is rejected when its feature is compared numerically and it is no number.
+_NOT_A_NUMBER = "is not a number (the schema compares this feature numerically)"
 
-    def __init__(self, rule: str) -> None:
+
+class _BadRecord(Exception):
+    """The first value of a block that clkhash would reject: its position and the rule."""
+
+    def __init__(self, position: int, rule: str) -> None:
         super().__init__(rule)
+        self.position = position
         self.rule = rule
 
 
 Validator = Callable[[str], str | None]
 Formatter = Callable[[str], str | None]
 Tokenizer = Callable[[str], list[str] | None]
-Strategy = Callable[[int], list[int]]
+_Key = TypeVar("_Key")
+#: A group of values' tokens, flat: strings, or integer codes (see :class:`_NgramCodes`).
+TokenKeys = list[str] | npt.NDArray[np.int64]
+
+
+class _Strategy:
+    """How many bits each token gets: ``bitsPerToken`` k, or ``bitsPerFeature`` spread over
+    the tokens (the first ``b mod t`` tokens get one bit more)."""
+
+    def __init__(self, *, per_token: int | None, per_feature: int | None) -> None:
+        self._per_token = per_token
+        self._per_feature = per_feature or 0
+        #: The most bits one token can get.
+        self.most = per_token if per_token is not None else self._per_feature
+
+    def bits(self, counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The bits of every token of values with ``counts`` tokens each (flat, in order)."""
+        total = int(counts.sum())
+        if self._per_token is not None:
+            return np.full(total, self._per_token, dtype=np.int64)
+        owner = np.repeat(np.arange(len(counts)), counts)
+        starts = np.cumsum(counts) - counts
+        place = np.arange(total, dtype=np.int64) - starts[owner]
+        share, extra = np.divmod(self._per_feature, counts[owner])
+        return share + (place < extra)
+
+
+class _Growing:
+    """A numpy array appended to in batches (capacity doubles): a per-value table."""
+
+    def __init__(self, row_shape: tuple[int, ...], dtype: type[np.generic]) -> None:
+        self._data: npt.NDArray[Any] = np.empty((16, *row_shape), dtype=dtype)
+        self.size = 0
+
+    @property
+    def array(self) -> npt.NDArray[Any]:
+        return self._data[: self.size]
+
+    def append(self, rows: npt.NDArray[Any]) -> None:
+        need = self.size + len(rows)
+        if need > len(self._data):
+            shape = (max(need, 2 * len(self._data)), *self._data.shape[1:])
+            grown = np.empty(shape, dtype=self._data.dtype)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : need] = rows
+        self.size = need
+
+    def clear(self) -> None:
+        self.size = 0
+
+
+def _lookup(index: Mapping[_Key, int], keys: Sequence[_Key]) -> npt.NDArray[np.intp]:
+    """``[index[key] for key in keys]`` as an array (one C call: itemgetter over the keys)."""
+    if len(keys) > 1:
+        return np.fromiter(itemgetter(*keys)(index), dtype=np.intp, count=len(keys))
+    return np.array([index[key] for key in keys], dtype=np.intp)
 
 
 class _Feature:
-    """One non-ignored feature, compiled: raw value -> bit positions in the unfolded filter."""
+    """One non-ignored feature, compiled: raw values -> rows of a table of packed filters.
+
+    Every distinct raw value is checked, formatted and tokenised once; what it sets in the
+    unfolded filter is kept as one packed row (``table``), so a record costs one dict lookup
+    and one row OR per feature (see :mod:`blindlink.encoding.assemble`). The rows of new
+    values come from :class:`_Tokens`, a block of them at a time.
+    """
 
     def __init__(
         self,
@@ -209,14 +291,12 @@ class _Feature:
         formatter: Formatter,
         format_rule: str,
         tokenizer: Tokenizer,
-        strategy: Strategy,
+        tokens_cover_text: bool,
+        codes: _NgramCodes | None,
+        tokens: _Tokens,
         encoding: str,
         sentinel: str | None,
         replacement: str | None,
-        hashing: str,
-        prevent_singularity: bool,
-        keys: tuple[bytes, bytes],
-        hash_bits: int,
         validate: bool,
     ) -> None:
         self.identifier = identifier
@@ -224,101 +304,375 @@ class _Feature:
         self._format = formatter
         self._format_rule = format_rule
         self._tokenize = tokenizer
-        self._strategy = strategy
+        self._tokens_cover_text = tokens_cover_text
+        self._codes = codes
+        self._tokens = tokens
         self._encoding = encoding
         self._sentinel = sentinel
         self._replacement = replacement
-        self._hash_bits = hash_bits
-        self._keys = keys
-        self._indices: Callable[[bytes, int], tuple[int, ...]]
-        if hashing == "blakeHash":
-            self._indices = self._blake_indices
-        elif prevent_singularity:
-            self._indices = self._double_indices_non_singular
-        else:
-            self._indices = self._double_indices
-        self._values: dict[str, tuple[array[int], bool]] = {}
-        self._cached_positions = 0
-        self._tokens: dict[tuple[str, int], tuple[int, ...]] = {}
+        self._unencodable = f"cannot be encoded as {encoding}"
+        row_bytes = tokens.hash_bits // 8
+        self._values: dict[str, int] = {}
+        self._rows = _Growing((row_bytes,), np.uint8)
+        self._missing = _Growing((), np.bool_)
+        self._value_capacity = max(
+            2 * _block_records(tokens.hash_bits), _VALUE_ROWS_BYTES // row_bytes
+        )
 
-    def positions(self, raw: str) -> tuple[array[int], bool]:
-        """Bit positions (unfolded, as int32) for a raw value, and whether it is missing.
+    @property
+    def table(self) -> npt.NDArray[np.uint8]:
+        """Packed unfolded rows, indexed by what :meth:`rows_of` returns."""
+        return self._rows.array
 
-        Raises :class:`_BadValue` for a value clkhash would reject.
+    def missing_count(self, rows: npt.NDArray[np.intp]) -> int:
+        """How many of ``rows`` (from :meth:`rows_of`) are of missing values."""
+        return int(np.count_nonzero(self._missing.array[rows]))
+
+    def rows_of(self, values: Sequence[str]) -> npt.NDArray[np.intp]:
+        """The table row of every value, computing rows for values not seen before.
+
+        Raises :class:`_BadRecord` for the first value clkhash would reject (the other new
+        values are still cached). The table may be emptied at the start of a call, never
+        during one, so the rows returned stay valid until the next call.
         """
-        hit = self._values.get(raw)
-        if hit is not None:
-            return hit
-        result = self._compute(raw)
-        self._cached_positions += len(result[0]) + 1
-        if self._cached_positions > _CACHED_POSITIONS_LIMIT:
+        if len(self._values) + len(values) > self._value_capacity:
             self._values.clear()
-            self._cached_positions = len(result[0]) + 1
-        self._values[raw] = result
-        return result
+            self._rows.clear()
+            self._missing.clear()
+        index = self._values
+        new = set(values).difference(index)
+        if new:
+            bad = self._add(new)
+            if bad:
+                position = next(i for i, raw in enumerate(values) if raw in bad)
+                raise _BadRecord(position, bad[values[position]])
+        return _lookup(index, values)
 
-    def _compute(self, raw: str) -> tuple[array[int], bool]:
-        is_sentinel = self._sentinel is not None and raw == self._sentinel
-        if is_sentinel:
-            text: str | None = self._replacement
+    def _add(self, new: set[str]) -> dict[str, str]:
+        """Cache the rows of ``new`` values; return the rejected ones with their rules.
+
+        Each step (a check, formatting, tokenising) runs over all values before the next
+        (``map``: no Python loop per value), dropping the values it rejects, so a value is
+        rejected by the first rule it breaks, in the order clkhash checks them. The values
+        then go to :class:`_Tokens` in groups of about ``_Tokens.group`` tokens.
+        """
+        bad: dict[str, str] = {}
+        sentinel = self._sentinel
+        raws = list(new)
+        if sentinel in new:
+            raws.remove(sentinel)
+        for check in self._validators:
+            (raws,) = _drop_rejected(bad, raws, list(map(check, raws)), raws)
+        texts: list[str] = raws
+        if self._format is not _same:
+            formatted = list(map(self._format, raws))
+            if None in formatted:
+                rule = self._format_rule
+                rules = [None if text is not None else rule for text in formatted]
+                raws, formatted = _drop_rejected(bad, raws, rules, raws, formatted)
+            texts = cast(list[str], formatted)
+        if sentinel in new:
+            raws = [*raws, sentinel]
+            texts = [*texts, self._replacement or ""]
+        if self._tokens_cover_text and not self._encodable("".join(texts)):
+            # every character is in some token, so a text encodes iff all its tokens do
+            rules = [None if self._encodable(text) else self._unencodable for text in texts]
+            raws, texts = _drop_rejected(bad, raws, rules, raws, texts)
+        keys: TokenKeys
+        if self._codes is not None and self._codes.fits(texts):
+            counts, keys = self._codes.codes(texts)
         else:
-            for check in self._validators:
-                rule = check(raw)
-                if rule is not None:
-                    raise _BadValue(rule)
-            text = self._format(raw)
-            if text is None:
-                raise _BadValue(self._format_rule)
-        tokens = self._tokenize(text or "")
-        if tokens is None:
-            raise _BadValue("is not a number (the schema compares this feature numerically)")
-        found: array[int] = array("i")
-        if not tokens:
-            return found, True
-        for token, bits in zip(tokens, self._strategy(len(tokens)), strict=True):
-            if bits > 0:
-                found.extend(self._token_indices(token, bits))
-        return found, is_sentinel
+            tokens = list(map(self._tokenize, texts))
+            if None in tokens:
+                numeric = [None if found is not None else _NOT_A_NUMBER for found in tokens]
+                raws, tokens = _drop_rejected(bad, raws, numeric, raws, tokens)
+            token_lists = cast(list[list[str]], tokens)
+            counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+            keys = list(chain.from_iterable(token_lists))
+        missing = counts == 0
+        if sentinel in new and raws and raws[-1] == sentinel:
+            missing[-1] = True
+        ends = np.cumsum(counts)
+        group = self._tokens.group
+        total = int(ends[-1]) if raws else 0
+        inner = np.searchsorted(ends, np.arange(group, total, group), side="right")
+        cuts = [0, *inner.tolist(), len(raws)]
+        for start, end in zip(cuts, cuts[1:], strict=False):
+            if start < end:
+                first = int(ends[start - 1]) if start else 0
+                first_after = int(ends[end - 1])
+                rows = self._tokens.value_rows(keys[first:first_after], counts[start:end])
+                self._store(raws[start:end], missing[start:end], rows)
+        return bad
 
-    def _token_indices(self, token: str, bits: int) -> tuple[int, ...]:
-        key = (token, bits)
-        hit = self._tokens.get(key)
-        if hit is not None:
-            return hit
+    def _encodable(self, text: str) -> bool:
+        """Whether ``text`` encodes (so do texts joined, when each of them does)."""
+        if text.isascii():
+            return True
         try:
-            data = token.encode(self._encoding)
+            text.encode(self._encoding)
         except UnicodeEncodeError:
-            raise _BadValue(f"cannot be encoded as {self._encoding}") from None
-        result = self._indices(data, bits)
-        if len(self._tokens) >= _TOKEN_CACHE_LIMIT:
-            self._tokens.clear()
-        self._tokens[key] = result
-        return result
+            return False
+        return True
 
-    def _blake_indices(self, data: bytes, bits: int) -> tuple[int, ...]:
-        words: list[int] = []
-        for block in range((bits + 31) // 32):
+    def _store(
+        self, raws: list[str], missing: npt.NDArray[np.bool_], rows: npt.NDArray[np.uint8]
+    ) -> None:
+        first = self._rows.size
+        self._rows.append(rows)
+        self._missing.append(missing)
+        self._values.update(zip(raws, range(first, first + len(raws)), strict=True))
+
+
+def _drop_rejected(
+    bad: dict[str, str], raws: list[str], rules: Sequence[str | None], *columns: list[Any]
+) -> list[list[Any]]:
+    """``columns`` (parallel to ``raws``) without the values that break a rule, which go to
+    ``bad`` with their rule."""
+    if not any(rules):
+        return list(columns)
+    bad.update((raw, rule) for raw, rule in zip(raws, rules, strict=True) if rule is not None)
+    keep = [rule is None for rule in rules]
+    return [list(compress(column, keep)) for column in columns]
+
+
+class _NgramCodes:
+    """The n-grams of many texts at once, as integers rather than strings.
+
+    Making a Python string for every n-gram of every new value, and hashing it into dicts,
+    is most of what tokenising costs. Here the texts' code points go into one numpy array,
+    and each n-gram becomes the integer ``sum(c_k * BASE**(n - 1 - k))`` (plus
+    ``position * BASE**n`` when positional), with ``BASE`` one more than the largest code
+    point: numpy then finds the distinct ones, and a string (:meth:`text`) is made only for
+    a distinct n-gram not seen before, to hash it. n-grams come in the order, and with the
+    padding, of the string tokenizer (:func:`_ngram_tokenizer`).
+    """
+
+    BASE = 0x110000
+
+    def __init__(self, n: int, positional: bool) -> None:
+        self._n = n
+        self._positional = positional
+        self._gram_range = self.BASE**n
+        #: Longest text whose positional codes fit in 63 bits (position * n-gram range).
+        self._longest = (2**63 - 1) // self._gram_range - n
+
+    @classmethod
+    def usable(cls, n: int, positional: bool) -> bool:
+        """Whether n-grams (and positions) fit in 63 bits: n <= 2, or 3 without positions."""
+        return n <= 2 or (n == 3 and not positional)
+
+    def fits(self, texts: list[str]) -> bool:
+        """Whether every text is short enough for its codes to fit in 63 bits."""
+        return not self._positional or max(map(len, texts), default=0) <= self._longest
+
+    def codes(self, texts: list[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Token counts per text, and all the texts' n-gram codes (flat, in order)."""
+        n = self._n
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        counts = np.where(lengths > 0, lengths + n - 1, 0)
+        filled = lengths[lengths > 0]
+        if not filled.size:
+            return counts, np.zeros(0, dtype=np.int64)
+        pad = " " * (n - 1)
+        joined = pad + (pad + pad).join(filter(None, texts)) + pad
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        windows = filled + n - 1
+        window_starts = np.cumsum(windows) - windows
+        text_starts = np.cumsum(filled + 2 * (n - 1)) - (filled + 2 * (n - 1))
+        owner = np.repeat(np.arange(len(filled)), windows)
+        place = np.arange(int(windows.sum()), dtype=np.int64) - window_starts[owner]
+        start = text_starts[owner] + place
+        codes = points[start]
+        for k in range(1, n):
+            codes = codes * self.BASE + points[start + k]
+        if self._positional:
+            codes += (place + 1) * self._gram_range
+        return counts, codes
+
+    def text(self, code: int) -> str:
+        """The token a code stands for, as the string tokenizer writes it."""
+        position, gram = divmod(code, self._gram_range)
+        chars = []
+        for _ in range(self._n):
+            gram, point = divmod(gram, self.BASE)
+            chars.append(chr(point))
+        token = "".join(reversed(chars))
+        return f"{position} {token}" if self._positional else token
+
+
+class _Tokens:
+    """A feature's tokens: keyed hashes done once per token, packed rows per (token, bits).
+
+    The positions of a token for k bits are the first k of one sequence (``doubleHash``:
+    ``first + i * step``; ``blakeHash``: the digest words for salts 0, 1, ...), so what is
+    cached per token is that sequence's seed; positions for any number of bits then cost no
+    cryptography (``bitsPerFeature`` gives a token different numbers of bits in values of
+    different lengths). A value's row is the OR of its tokens' rows (one per token and
+    number of bits, cached); for filters too wide for a row per token
+    (``_TOKEN_ROW_MAX_BYTES``) it is packed from its tokens' positions instead. All of it
+    is computed with numpy for a group of values at once; tokens are known by integer ids
+    so that no tuple is built or hashed per token.
+    """
+
+    def __init__(
+        self,
+        *,
+        hashing: str,
+        prevent_singularity: bool,
+        keys: tuple[bytes, bytes],
+        hash_bits: int,
+        encoding: str,
+        strategy: _Strategy,
+        decode: Callable[[int], str] | None,
+    ) -> None:
+        self.hash_bits = hash_bits
+        self._decode = decode
+        self._blake = hashing == "blakeHash"
+        self._prevent_singularity = prevent_singularity
+        self._keys = keys
+        self._encoding = encoding
+        self._strategy = strategy
+        self._stride = strategy.most + 1
+        self._ids: dict[str | int, int] = {}
+        self._seeds = _Growing((2,), np.int64)
+        self._texts: list[str] = []
+        self._words: list[npt.NDArray[np.uint16]] = []
+        row_bytes = hash_bits // 8
+        self._rows: _Growing | None = None
+        self._row_of: dict[int, int] = {}
+        self._capacity = _TOKEN_CACHE_LIMIT
+        if row_bytes <= _TOKEN_ROW_MAX_BYTES:
+            self._rows = _Growing((row_bytes,), np.uint8)
+            self._capacity = min(_TOKEN_CACHE_LIMIT, _TOKEN_ROWS_BYTES // row_bytes)
+        #: Tokens (occurrences) handed over at once, at most: they fit in the cache.
+        self.group = min(_GROUP_TOKENS, self._capacity // 2)
+
+    def value_rows(self, tokens: TokenKeys, counts: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+        """Packed rows of values: value ``i`` has the next ``counts[i]`` of ``tokens``
+        (strings, or n-gram codes when the feature has a ``decode``)."""
+        if (
+            len(self._ids) + len(tokens) > self._capacity
+            or len(self._row_of) + len(tokens) > self._capacity
+        ):
+            self._ids.clear()
+            self._seeds.clear()
+            self._texts.clear()
+            self._words.clear()
+            self._row_of.clear()
+            if self._rows is not None:
+                self._rows.clear()
+        ids = self._token_ids(tokens)
+        bits = self._strategy.bits(counts)
+        offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        if self._rows is None:
+            ends, positions = self._positions(ids, bits)
+            return pack_positions(ends[offsets], positions, self.hash_bits)
+        combos, inverse = np.unique(ids * self._stride + bits, return_inverse=True)
+        rows = self._combo_rows(combos)  # may grow the table: before reading it
+        return or_segments(self._rows.array, rows[inverse.reshape(-1)], offsets)
+
+    def _token_ids(self, tokens: TokenKeys) -> npt.NDArray[np.int64]:
+        """Ids of ``tokens``, registering (and hashing, for doubleHash) new ones.
+
+        A feature's tokens come as codes, or as strings where codes do not fit (very long
+        texts); a token known both ways just has two ids.
+        """
+        ids = self._ids
+        if isinstance(tokens, np.ndarray):
+            if self._decode is None:
+                raise TypeError("n-gram codes given to a feature without a decoder")
+            codes, inverse = np.unique(tokens, return_inverse=True)
+            distinct = codes.tolist()
+            new_codes = [code for code in distinct if code not in ids]
+            self._register(new_codes, list(map(self._decode, new_codes)))
+            return _lookup(ids, distinct).astype(np.int64)[inverse.reshape(-1)]
+        new_tokens = list(set(tokens).difference(ids))
+        self._register(new_tokens, new_tokens)
+        return _lookup(ids, tokens).astype(np.int64)
+
+    def _register(self, new: Sequence[str | int], texts: list[str]) -> None:
+        """Give ids to ``new`` keys, the tokens ``texts``; hash them (doubleHash: the seed)."""
+        if not new:
+            return
+        ids = self._ids
+        first = len(ids)
+        ids.update(zip(new, range(first, first + len(new)), strict=True))
+        if self._blake:
+            self._texts += texts
+            self._words += [np.zeros(0, dtype=np.uint16)] * len(texts)
+        else:
+            seeds = [self._double_seed(text) for text in texts]
+            self._seeds.append(np.array(seeds, dtype=np.int64))
+
+    def _combo_rows(self, combos: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+        """Table rows of (token id * stride + bits) combinations, packing the new ones."""
+        assert self._rows is not None  # noqa: S101 - only called when tokens have rows
+        known = self._row_of
+        rows = np.array([known.get(c, -1) for c in combos.tolist()], dtype=np.intp)
+        new = rows < 0
+        if new.any():
+            fresh = combos[new]
+            ends, positions = self._positions(fresh // self._stride, fresh % self._stride)
+            first = self._rows.size
+            self._rows.append(pack_positions(ends, positions, self.hash_bits))
+            rows[new] = np.arange(first, first + len(fresh))
+            known.update(zip(fresh.tolist(), range(first, first + len(fresh)), strict=True))
+        return rows
+
+    def _positions(
+        self, ids: npt.NDArray[np.int64], bits: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Positions of ``bits[i]`` bits for token ``ids[i]``, in CSR form: offsets, flat."""
+        ends = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(bits, out=ends[1:])
+        if self._blake:
+            words = [
+                self._blake_words(i, b)[:b]
+                for i, b in zip(ids.tolist(), bits.tolist(), strict=True)
+            ]
+            flat = np.concatenate([np.zeros(0, dtype=np.uint16), *words]).astype(np.int64)
+            return ends, flat % self.hash_bits
+        seeds = self._seeds.array[ids]
+        owner = np.repeat(np.arange(len(ids)), bits)
+        step = np.arange(int(ends[-1]), dtype=np.int64) - ends[owner]
+        return ends, (seeds[owner, 0] + step * seeds[owner, 1]) % self.hash_bits
+
+    def _blake_words(self, token_id: int, bits: int) -> npt.NDArray[np.uint16]:
+        """Digest words of a token (keyed BLAKE2b, salt ``str(j)`` for block j), at least
+        ``bits`` of them: blocks are hashed only when a token first needs them.
+
+        The digest is read as little-endian 16-bit words, as clkhash reads it on the
+        little-endian machines it runs on.
+        """
+        words = self._words[token_id]
+        if len(words) >= bits:
+            return words
+        data = self._texts[token_id].encode(self._encoding)
+        blocks = [words]
+        for block in range(len(words) // 32, (bits + 31) // 32):
             digest = hashlib.blake2b(data, key=self._keys[0], salt=str(block).encode()).digest()
-            words.extend(_BLAKE_WORDS.unpack(digest))
-        size = self._hash_bits
-        return tuple(word % size for word in words[:bits])
+            blocks.append(np.frombuffer(digest, dtype="<u2"))
+        words = self._words[token_id] = np.concatenate(blocks)
+        return words
 
-    def _double_indices(self, data: bytes, bits: int) -> tuple[int, ...]:
-        size = self._hash_bits
-        first = int.from_bytes(hmac.digest(self._keys[0], data, "sha1"), "big") % size
-        step = int.from_bytes(hmac.digest(self._keys[1], data, "md5"), "big") % size
-        return tuple((first + i * step) % size for i in range(bits))
+    def _double_seed(self, token: str) -> tuple[int, int]:
+        """HMAC-SHA1 (first position) and HMAC-MD5 (step), both mod the filter size.
 
-    def _double_indices_non_singular(self, data: bytes, bits: int) -> tuple[int, ...]:
-        size = self._hash_bits
+        With ``prevent_singularity`` a step of 0 (all bits on one position) is re-drawn from
+        the MD5 HMAC of the token with ``chr(i)`` appended, as clkhash does.
+        """
+        data = token.encode(self._encoding)
+        size = self.hash_bits
         first = int.from_bytes(hmac.digest(self._keys[0], data, "sha1"), "big") % size
         step = int.from_bytes(hmac.digest(self._keys[1], data, "md5"), "big") % size
         counter = 0
-        while step == 0:
+        while self._prevent_singularity and step == 0:
             salted = data + chr(counter).encode()
             step = int.from_bytes(hmac.digest(self._keys[1], salted, "md5"), "big") % size
             counter += 1
-        return tuple((first + i * step) % size for i in range(bits))
+        return first, step
 
 
 # ------------------------------------------------------------------- values: checks, formats
@@ -434,6 +788,7 @@ def _date_formatter(layout: str) -> Formatter:
 
 
 def _ngram_tokenizer(n: int, positional: bool) -> Tokenizer:
+    """n-grams as strings (:class:`_NgramCodes` makes the same ones as integers, faster)."""
     pad = " " * (n - 1)
 
     def tokenize(text: str) -> list[str] | None:
@@ -481,16 +836,9 @@ def _numeric_tokenizer(interval: int, resolution: int, precision: int) -> Tokeni
     return tokenize
 
 
-def _bits_per_token(k: int) -> Strategy:
-    return lambda count: [k] * count
-
-
-def _bits_per_feature(total: int) -> Strategy:
-    def spread(count: int) -> list[int]:
-        share, extra = divmod(total, count)
-        return [share + 1] * extra + [share] * (count - extra)
-
-    return spread
+def _block_records(hash_bits: int) -> int:
+    """Records per block: the block's unfolded filters fit in half a value cache."""
+    return max(1, min(_BLOCK_RECORDS, _VALUE_ROWS_BYTES // (hash_bits // 8) // 2))
 
 
 # ------------------------------------------------------------------------------ the schema
@@ -863,8 +1211,12 @@ def _compile(spec: _Spec, keys: tuple[bytes, bytes], hash_bits: int, validate: b
         validators += _enum_validators(fmt)
     comparison: Mapping[str, Any] = hashing["comparison"]
     tokenizer: Tokenizer
+    codes: _NgramCodes | None = None
     if comparison["type"] == "ngram":
-        tokenizer = _ngram_tokenizer(int(comparison["n"]), bool(comparison.get("positional")))
+        n, positional = int(comparison["n"]), bool(comparison.get("positional"))
+        tokenizer = _ngram_tokenizer(n, positional)
+        if _NgramCodes.usable(n, positional):
+            codes = _NgramCodes(n, positional)
     elif comparison["type"] == "exact":
         tokenizer = _exact_tokenizer
     else:
@@ -875,12 +1227,22 @@ def _compile(spec: _Spec, keys: tuple[bytes, bytes], hash_bits: int, validate: b
             precision,
         )
     strategy_doc: Mapping[str, Any] = hashing["strategy"]
-    strategy = (
-        _bits_per_token(int(strategy_doc["bitsPerToken"]))
-        if "bitsPerToken" in strategy_doc
-        else _bits_per_feature(int(strategy_doc["bitsPerFeature"]))
+    per_token = strategy_doc.get("bitsPerToken")
+    per_feature = strategy_doc.get("bitsPerFeature")
+    strategy = _Strategy(
+        per_token=None if per_token is None else int(per_token),
+        per_feature=None if per_feature is None else int(per_feature),
     )
     hash_doc: Mapping[str, Any] = hashing.get("hash", {"type": "blakeHash"})
+    tokens = _Tokens(
+        hashing=str(hash_doc["type"]),
+        prevent_singularity=bool(hash_doc.get("prevent_singularity", False)),
+        keys=keys,
+        hash_bits=hash_bits,
+        encoding=encoding,
+        strategy=strategy,
+        decode=None if codes is None else codes.text,
+    )
     missing: Mapping[str, Any] | None = hashing.get("missingValue")
     sentinel = None if missing is None else str(missing["sentinel"])
     replacement = None if missing is None else str(missing.get("replaceWith", sentinel))
@@ -890,14 +1252,12 @@ def _compile(spec: _Spec, keys: tuple[bytes, bytes], hash_bits: int, validate: b
         formatter=formatter,
         format_rule=format_rule,
         tokenizer=tokenizer,
-        strategy=strategy,
+        tokens_cover_text=comparison["type"] != "numeric",
+        codes=codes,
+        tokens=tokens,
         encoding=encoding,
         sentinel=sentinel,
         replacement=replacement,
-        hashing=str(hash_doc["type"]),
-        prevent_singularity=bool(hash_doc.get("prevent_singularity", False)),
-        keys=keys,
-        hash_bits=hash_bits,
         validate=validate,
     )
 
@@ -965,55 +1325,75 @@ class ClkhashEncoder:
         Records are numbered from 1 across all calls on this encoder, so an error in a
         later chunk names the record's position in the whole input.
         """
+        records = rows if isinstance(rows, Sequence) else list(rows)
+        columns = {
+            feature.identifier: [row.get(feature.identifier) or "" for row in records]
+            for feature in self._features
+        }
+        return self.encode_columns(columns, report, count=len(records))
+
+    def encode_columns(
+        self,
+        columns: Mapping[str, Sequence[str]],
+        report: EncodeReport | None = None,
+        *,
+        count: int | None = None,
+        first_record: int | None = None,
+    ) -> npt.NDArray[np.uint8]:
+        """:meth:`encode` for records given as columns: ``columns[identifier][r]`` is record
+        ``r``'s value (text) of that feature; an absent column reads as ``""`` throughout.
+
+        This is the fast path: records are never turned into dicts. ``count`` is the number
+        of records (default: the common length of the columns). ``first_record`` is the number
+        of records before these in the whole input, for error messages (default: the records
+        this encoder has encoded so far), so that chunks encoded by several encoders (one per
+        process) still name records by their position in the whole input.
+        """
+        lengths = {len(column) for column in columns.values()}
+        if count is None:
+            count = lengths.pop() if len(lengths) == 1 else 0
+        if lengths - {count}:
+            raise ValueError("all columns must hold one value per record")
+        first = self._records_seen if first_record is None else first_record
         report = report if report is not None else EncodeReport()
         for feature in self._features:
             report.fields.setdefault(feature.identifier, FieldCounts())
         counts = [report.fields[feature.identifier] for feature in self._features]
-        lengths: list[int] = []
-        flat: array[int] = array("i")
-        for row in rows:
-            self._records_seen += 1
-            start = len(flat)
-            for feature, count in zip(self._features, counts, strict=True):
-                raw = row.get(feature.identifier) or ""
-                try:
-                    found, missing = feature.positions(raw)
-                except _BadValue as exc:
-                    raise InputError(
-                        f"record {self._records_seen}, column {feature.identifier!r}: the "
-                        f"value {exc.rule}, which the clkhash schema does not allow"
-                    ) from None
-                if missing:
-                    count.missing += 1
-                flat.extend(found)
-            lengths.append(len(flat) - start)
-        report.records += len(lengths)
-        return self._pack(lengths, flat)
-
-    def _pack(self, lengths: Sequence[int], flat: array[int]) -> npt.NDArray[np.uint8]:
-        """Set the bits, XOR-fold to ``filter_bits`` and pack MSB-first.
-
-        Works on blocks of records so that the unfolded bit matrix stays within
-        ``_DENSE_BITS`` booleans, however many folds the schema asks for.
-        """
-        records = len(lengths)
-        out = np.zeros((records, self.filter_bits // 8), dtype=np.uint8)
-        if not flat:
-            return out
-        positions = np.frombuffer(flat, dtype=np.intc).astype(np.int64)
-        ends = np.cumsum(np.asarray(lengths, dtype=np.int64))
-        block = max(1, _DENSE_BITS // self._hash_bits)
-        for first in range(0, records, block):
-            last = min(records, first + block)
-            lo = int(ends[first - 1]) if first else 0
-            hi = int(ends[last - 1])
-            rows = np.repeat(
-                np.arange(last - first, dtype=np.int64), np.asarray(lengths[first:last])
-            )
-            dense = np.zeros((last - first, self._hash_bits), dtype=np.bool_)
-            dense[rows, positions[lo:hi]] = True
-            for _ in range(self.xor_folds):
-                half = dense.shape[1] // 2
-                dense = dense[:, :half] ^ dense[:, half:]
-            out[first:last] = np.packbits(dense, axis=1)
+        values = [columns.get(feature.identifier) or [""] * count for feature in self._features]
+        out = np.zeros((count, self.filter_bits // 8), dtype=np.uint8)
+        block = _block_records(self._hash_bits)
+        for start in range(0, count, block):
+            stop = min(count, start + block)
+            rows = self._rows(values, start, stop, first)
+            for feature, tally, picked in zip(self._features, counts, rows, strict=True):
+                tally.missing += feature.missing_count(picked)
+            tables = [feature.table for feature in self._features]
+            out[start:stop] = xor_fold(or_rows(tables, rows), self.xor_folds)
+        report.records += count
+        self._records_seen = first + count
         return out
+
+    def _rows(
+        self, values: list[Sequence[str]], start: int, stop: int, first: int
+    ) -> list[npt.NDArray[np.intp]]:
+        """Every feature's table rows for records ``start:stop``.
+
+        A rejected value is reported for the first record holding one (and in it, the first
+        such feature), as a row-by-row encoder would: every feature is looked at first.
+        """
+        rows: list[npt.NDArray[np.intp]] = []
+        rejected: tuple[int, int, str] | None = None
+        for order, (feature, column) in enumerate(zip(self._features, values, strict=True)):
+            try:
+                rows.append(feature.rows_of(column[start:stop]))
+            except _BadRecord as exc:
+                found = (exc.position, order, exc.rule)
+                rejected = found if rejected is None else min(rejected, found)
+        if rejected is not None:
+            position, order, rule = rejected
+            raise InputError(
+                f"record {first + start + position + 1}, column "
+                f"{self._features[order].identifier!r}: the value {rule}, which the clkhash "
+                "schema does not allow"
+            ) from None
+        return rows

@@ -27,17 +27,20 @@ import json
 import os
 import re
 import struct
-from collections.abc import Mapping
-from typing import Any, NoReturn
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from blindlink.errors import EncodedFileError, InputError
+from blindlink.errors import EncodedFileError, InputError, OutputError
 from blindlink.io.atomic import atomic_file
 from blindlink.types import EncodedBatch
 
 __all__ = [
+    "BlkWriter",
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "MAGIC",
@@ -143,19 +146,15 @@ def _write_blk(path: str | os.PathLike[str], batch: EncodedBatch, *, producer: s
     if not isinstance(producer, str) or not 0 < len(producer) <= _MAX_PRODUCER_CHARS:
         raise InputError(f"producer must be 1 to {_MAX_PRODUCER_CHARS} characters of text")
     filters, id_section = _check_batch(batch)
-    header = _canonical_json(
-        {
-            "agency": batch.agency,
-            "filter_bits": batch.filter_bits,
-            "format": FORMAT_NAME,
-            "ids_bytes": len(id_section),
-            "key_check": batch.key_check,
-            "producer": producer,
-            "record_count": len(batch.record_ids),
-            "schema_fingerprint": batch.schema_fingerprint,
-        }
+    head = _head(
+        batch.agency,
+        batch.schema_fingerprint,
+        batch.key_check,
+        batch.filter_bits,
+        record_count=len(batch.record_ids),
+        ids_bytes=len(id_section),
+        producer=producer,
     )
-    head = _PREFIX.pack(MAGIC, FORMAT_VERSION, 0, len(header)) + header
     digest = hashlib.sha256()
     with atomic_file(path) as out:
         for part in (head, id_section, _bytes_view(filters)):
@@ -164,36 +163,85 @@ def _write_blk(path: str | os.PathLike[str], batch: EncodedBatch, *, producer: s
         out.write(digest.digest())
 
 
-def _check_batch(batch: EncodedBatch) -> tuple[npt.NDArray[np.uint8], bytes]:
-    """Validate a batch for writing; return its filters (C-contiguous) and its ids section."""
-    if not isinstance(batch, EncodedBatch):
-        raise InputError(f"expected an EncodedBatch, not {type(batch).__name__}")
-    check_agency_name(batch.agency)
+def _head(
+    agency: str,
+    schema_fingerprint: str,
+    key_check: str,
+    filter_bits: int,
+    *,
+    record_count: int,
+    ids_bytes: int,
+    producer: str,
+) -> bytes:
+    """The fixed prefix and the canonical JSON header: everything before the ids section."""
+    header = _canonical_json(
+        {
+            "agency": agency,
+            "filter_bits": filter_bits,
+            "format": FORMAT_NAME,
+            "ids_bytes": ids_bytes,
+            "key_check": key_check,
+            "producer": producer,
+            "record_count": record_count,
+            "schema_fingerprint": schema_fingerprint,
+        }
+    )
+    return _PREFIX.pack(MAGIC, FORMAT_VERSION, 0, len(header)) + header
+
+
+def _check_identity(agency: str, schema_fingerprint: str, key_check: str, bits: int) -> None:
+    """Checks on what the header says about the whole batch (all but the record count)."""
+    check_agency_name(agency)
     for problem in (
-        _hex_problem("schema_fingerprint", batch.schema_fingerprint, _FINGERPRINT_RE, 64),
-        _hex_problem("key_check", batch.key_check, _KEY_CHECK_RE, 32),
+        _hex_problem("schema_fingerprint", schema_fingerprint, _FINGERPRINT_RE, 64),
+        _hex_problem("key_check", key_check, _KEY_CHECK_RE, 32),
     ):
         if problem:
             raise InputError(problem)
-    bits = batch.filter_bits
     if problem := _filter_bits_problem(bits):
         raise InputError(f"filter_bits {problem}")
-    ids = batch.record_ids
-    if not isinstance(ids, tuple | list):
-        raise InputError(f"record_ids must be a tuple of strings, not {type(ids).__name__}")
-    filters = batch.filters
+
+
+def _check_filters(filters: object, records: int, bits: int) -> npt.NDArray[np.uint8]:
+    """``filters`` for ``records`` records, C-contiguous, or :class:`InputError`."""
     if not isinstance(filters, np.ndarray):
         raise InputError(f"filters must be a numpy array, not {type(filters).__name__}")
     if filters.dtype != np.uint8:
         raise InputError(f"filters must have dtype uint8, not {filters.dtype}")
     width = bits // 8
-    if filters.shape != (len(ids), width):
+    if filters.shape != (records, width):
         raise InputError(
-            f"filters have shape {filters.shape}; {len(ids)} records of {bits} bits need "
-            f"shape ({len(ids)}, {width})"
+            f"filters have shape {filters.shape}; {records} records of {bits} bits need "
+            f"shape ({records}, {width})"
         )
+    return np.ascontiguousarray(filters)
+
+
+def _id_entries(ids: Sequence[object], first: int) -> bytes:
+    """The ids section entries of ``ids``, the first being record id number ``first``.
+
+    Checks each id (text, not empty, valid Unicode, under 4 GiB), not that they are distinct.
+    Valid ids (the rule) are encoded without a Python loop per id; otherwise
+    :func:`_id_entries_one_by_one` finds the first bad one, so the message names its position.
+    """
+    if set(map(type, ids)) <= {str}:
+        try:
+            encoded = [text.encode("utf-8") for text in cast(Sequence[str], ids)]
+        except UnicodeEncodeError:
+            return _id_entries_one_by_one(ids, first)
+        lengths = list(map(len, encoded))
+        if not lengths or (min(lengths) > 0 and max(lengths) <= 0xFFFFFFFF):
+            parts: list[bytes] = [b""] * (2 * len(encoded))
+            parts[0::2] = map(_ID_LENGTH.pack, lengths)
+            parts[1::2] = encoded
+            return b"".join(parts)
+    return _id_entries_one_by_one(ids, first)
+
+
+def _id_entries_one_by_one(ids: Sequence[object], first: int) -> bytes:
+    """:func:`_id_entries`, checking id after id: raises for the first bad one."""
     parts: list[bytes] = []
-    for position, record_id in enumerate(ids, start=1):
+    for position, record_id in enumerate(ids, start=first):
         if not isinstance(record_id, str):
             raise InputError(f"record id {position} is {type(record_id).__name__}, not text")
         if not record_id:
@@ -208,9 +256,142 @@ def _check_batch(batch: EncodedBatch) -> tuple[npt.NDArray[np.uint8], bytes]:
             raise InputError(f"record id {position} is longer than 4 GiB")
         parts.append(_ID_LENGTH.pack(len(encoded)))
         parts.append(encoded)
+    return b"".join(parts)
+
+
+def _check_batch(batch: EncodedBatch) -> tuple[npt.NDArray[np.uint8], bytes]:
+    """Validate a batch for writing; return its filters (C-contiguous) and its ids section."""
+    if not isinstance(batch, EncodedBatch):
+        raise InputError(f"expected an EncodedBatch, not {type(batch).__name__}")
+    _check_identity(batch.agency, batch.schema_fingerprint, batch.key_check, batch.filter_bits)
+    ids = batch.record_ids
+    if not isinstance(ids, tuple | list):
+        raise InputError(f"record_ids must be a tuple of strings, not {type(ids).__name__}")
+    filters = _check_filters(batch.filters, len(ids), batch.filter_bits)
+    id_section = _id_entries(ids, 1)
     if len(set(ids)) != len(ids):
         raise InputError(f"record id {_first_duplicate(ids)} repeats an earlier record id")
-    return np.ascontiguousarray(filters), b"".join(parts)
+    return filters, id_section
+
+
+class BlkWriter:
+    """Writes a ``.blk`` file chunk by chunk, in memory independent of the number of records.
+
+    The header gives the record count and the size of the ids section before the ids, so
+    neither can be written until the last chunk is in: ids and filters go to two unnamed
+    temporary files beside the target (deleted by the system however the process ends), and
+    :meth:`finish` writes the file from them atomically. Only the record ids are held, to
+    refuse a repeated one and to return them. Use it as a context manager::
+
+        with BlkWriter(path, agency=..., schema_fingerprint=..., key_check=...,
+                       filter_bits=...) as writer:
+            for ids, filters in chunks:
+                writer.add(ids, filters)
+            batch = writer.finish()
+
+    Leaving the block without :meth:`finish` (an exception, say) writes nothing; an existing
+    file at ``path`` is replaced only once the new one is complete. The file is byte for byte
+    the one :func:`write_blk` writes for the same records.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        agency: str,
+        schema_fingerprint: str,
+        key_check: str,
+        filter_bits: int,
+    ) -> None:
+        _check_identity(agency, schema_fingerprint, key_check, filter_bits)
+        self._path = Path(path)
+        self._identity = (agency, schema_fingerprint, key_check, filter_bits)
+        self._ids: list[str] = []
+        self._ids_bytes = 0
+        directory = self._path.parent if str(self._path.parent) else Path(".")
+        if not directory.is_dir():
+            raise OutputError(f"{self._path}: folder {directory} does not exist")
+        try:
+            self._id_spool = tempfile.TemporaryFile(dir=directory)
+        except OSError as exc:
+            self._spool_failed(exc)
+        try:
+            self._filter_spool = tempfile.TemporaryFile(dir=directory)
+        except OSError as exc:
+            self._id_spool.close()
+            self._spool_failed(exc)
+
+    def __enter__(self) -> BlkWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._id_spool.close()
+        self._filter_spool.close()
+
+    def add(self, record_ids: Sequence[str], filters: npt.NDArray[np.uint8]) -> None:
+        """Append records: their ids and their packed filters (ids must all be distinct:
+        :meth:`finish` checks)."""
+        packed = _check_filters(filters, len(record_ids), self._identity[3])
+        entries = _id_entries(record_ids, len(self._ids) + 1)
+        try:
+            self._id_spool.write(entries)
+            self._filter_spool.write(_bytes_view(packed))
+        except OSError as exc:
+            self._spool_failed(exc)
+        self._ids += record_ids
+        self._ids_bytes += len(entries)
+
+    def finish(self) -> EncodedBatch:
+        """Write the file (atomically); return the batch, its filters mapped from the file.
+
+        Raises :class:`InputError` if an id repeats an earlier one (checked here, once for
+        all ids, which is cheaper than chunk by chunk; nothing has been written yet).
+        """
+        agency, fingerprint, key_check, bits = self._identity
+        count = len(self._ids)
+        if len(set(self._ids)) != count:
+            raise InputError(
+                f"record id {_first_duplicate(self._ids)} repeats an earlier record id"
+            )
+        head = _head(
+            agency,
+            fingerprint,
+            key_check,
+            bits,
+            record_count=count,
+            ids_bytes=self._ids_bytes,
+            producer=_default_producer(),
+        )
+        digest = hashlib.sha256(head)
+        with atomic_file(self._path) as out:
+            out.write(head)
+            for spool in (self._id_spool, self._filter_spool):
+                spool.seek(0)
+                while block := spool.read(_READ_CHUNK):
+                    digest.update(block)
+                    out.write(block)
+            out.write(digest.digest())
+        width = bits // 8
+        filters: npt.NDArray[np.uint8] = np.zeros((0, width), dtype=np.uint8)
+        if count:
+            filters = np.memmap(
+                self._path,
+                dtype=np.uint8,
+                mode="r",
+                offset=len(head) + self._ids_bytes,
+                shape=(count, width),
+            )
+        return EncodedBatch(
+            agency=agency,
+            schema_fingerprint=fingerprint,
+            key_check=key_check,
+            filter_bits=bits,
+            record_ids=tuple(self._ids),
+            filters=filters,
+        )
+
+    def _spool_failed(self, exc: OSError) -> NoReturn:
+        raise OutputError(f"{self._path}: could not be written ({_os_reason(exc)})") from exc
 
 
 def _canonical_json(document: Mapping[str, Any]) -> bytes:

@@ -1,34 +1,84 @@
-"""Reading case records from a CSV file or a DataFrame, with errors that say where.
+"""Reading case records from a CSV file, a DataFrame or dicts, with errors that say where.
 
 Errors name the file, the line and the column, never a value: a record's content must not
 end up in a terminal log or an e-mailed error report.
+
+Records are held as columns (one list of text per required column), not as a dict per
+record: the encoders work column by column, and a dict per record costs as much as parsing
+the CSV line. A CSV file can be read in chunks (:func:`csv_record_chunks`), so that encoding
+a file needs memory for one chunk, not for the whole file; only the record ids of the whole
+file are kept, to refuse a repeated id with the line of its first occurrence.
 """
 
 from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import compress, islice, repeat
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from blindlink.errors import InputError
 
 Record = Mapping[str, str]
+#: Cell texts that pandas writes for a missing value: read as empty, i.e. missing.
+_MISSING_TEXTS = frozenset({"<NA>", "NaT", "nan"})
+_AS_MISSING = dict.fromkeys(_MISSING_TEXTS, "")
+
+
+@dataclass(frozen=True)
+class RecordChunk:
+    """Consecutive records of one input, as columns: what an encoder is given at once.
+
+    ``columns[name][i]`` is the value of record ``first + i`` (counting from 0 over the whole
+    input) in column ``name``; every required column is present.
+    """
+
+    first: int
+    columns: Mapping[str, Sequence[str]]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), ()))
+
+    def rows(self) -> list[dict[str, str]]:
+        """The records as dicts, for encoders that read records one by one."""
+        names = list(self.columns)
+        return [
+            dict(zip(names, values, strict=True))
+            for values in zip(*self.columns.values(), strict=True)
+        ]
 
 
 @dataclass(frozen=True)
 class RecordTable:
-    """Records in input order, with the column holding their identifiers."""
+    """All records of an input in input order, as columns, with the column of their ids."""
 
     source: str
     id_column: str
-    records: Sequence[Record]
+    columns: Mapping[str, Sequence[str]]
+
+    def __len__(self) -> int:
+        return len(self.columns[self.id_column])
 
     @property
     def record_ids(self) -> tuple[str, ...]:
-        return tuple(r[self.id_column] for r in self.records)
+        return tuple(self.columns[self.id_column])
+
+    @property
+    def records(self) -> list[dict[str, str]]:
+        """The records as dicts (a dict per record: for small inputs and tests)."""
+        return RecordChunk(0, self.columns).rows()
+
+    def chunks(self, size: int) -> Iterator[RecordChunk]:
+        """The records in chunks of at most ``size``, in order (slices of the columns)."""
+        for start in range(0, len(self), size):
+            yield RecordChunk(
+                start, {name: values[start : start + size] for name, values in self.columns.items()}
+            )
 
 
 def _check_columns(source: str, header: Sequence[str], required: Sequence[str]) -> None:
@@ -44,42 +94,313 @@ def _check_columns(source: str, header: Sequence[str], required: Sequence[str]) 
         )
 
 
-def _check_ids(
-    source: str, id_column: str, ids: Sequence[str], lines: Sequence[int], unit: str = "line"
-) -> None:
-    first_line: dict[str, int] = {}
-    for record_id, line in zip(ids, lines, strict=True):
-        if not record_id.strip():
-            raise InputError(f"{source}: {unit} {line}, column {id_column}: empty record id")
-        if record_id in first_line:
+class RecordIds:
+    """Record ids seen so far, each with where it first appeared: refuses empty and repeated ids.
+
+    Holds every id of the input (a dict), which is what refusing a repeat on line 900,000 of
+    the one on line 12 needs; records themselves are not held. ``unit`` is what ``where``
+    counts: CSV lines, or rows.
+    """
+
+    def __init__(self, source: str, id_column: str, unit: str) -> None:
+        self._source = source
+        self._id_column = id_column
+        self._unit = unit
+        self._first: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+    def add(self, ids: Sequence[str], where: Sequence[int]) -> None:
+        """Add the ids of consecutive records at lines (or rows) ``where``."""
+        if (
+            all(map(str.strip, ids))
+            and self._first.keys().isdisjoint(ids)
+            and len(set(ids)) == len(ids)
+        ):
+            self._first.update(zip(ids, where, strict=True))
+            return
+        self._first_problem(ids, where)
+
+    def _first_problem(self, ids: Sequence[str], where: Sequence[int]) -> None:
+        """Raise for the first empty or repeated id, in input order."""
+        first = self._first
+        prefix = f"{self._source}: {self._unit}"
+        for record_id, place in zip(ids, where, strict=True):
+            if not record_id.strip():
+                raise InputError(f"{prefix} {place}, column {self._id_column}: empty record id")
+            if record_id in first:
+                raise InputError(
+                    f"{prefix} {place}, column {self._id_column}: record id repeats the one on "
+                    f"{self._unit} {first[record_id]}"
+                )
+            first[record_id] = place
+
+
+class _CsvBatches:
+    """A UTF-8 CSV file read in batches of rows, each checked (field count, NUL bytes).
+
+    Problems are reported in file order: a bad row is reported before a later decoding or
+    quoting error, as a line-by-line reader would.
+    """
+
+    def __init__(self, path: Path, source: str) -> None:
+        self._path = path
+        self._source = source
+
+    def batches(self, size: int) -> Iterator[tuple[list[str], list[list[str]], list[int]]]:
+        """Yield ``(header, rows, line numbers)`` batches of at most ``size`` non-blank rows.
+
+        The first batch is ``(header, [], [])``, so that the header can be checked before
+        any record is read.
+        """
+        source = self._source
+        try:
+            handle = self._path.open(encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise InputError(f"{source}: cannot open ({exc.strerror})") from exc
+        with handle:
+            reader = csv.reader(handle, strict=True)
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            header: list[str] | None = None
+            try:
+                for row in reader:
+                    if header is None:
+                        _check_rows(source, [row], [reader.line_num], None)
+                        header = [name.strip() for name in row]
+                        yield header, rows, lines
+                    elif row:
+                        rows.append(row)
+                        lines.append(reader.line_num)
+                        if len(rows) == size:
+                            _check_rows(source, rows, lines, len(header))
+                            yield header, rows, lines
+                            rows, lines = [], []
+            except UnicodeDecodeError as exc:
+                _check_rows(source, rows, lines, None if header is None else len(header))
+                raise InputError(
+                    f"{source}: line {reader.line_num + 1}: not UTF-8 text; export the CSV as UTF-8"
+                ) from exc
+            except csv.Error as exc:
+                _check_rows(source, rows, lines, None if header is None else len(header))
+                raise InputError(
+                    f"{source}: line {reader.line_num}: malformed CSV ({exc})"
+                ) from exc
+            if header is None:
+                raise InputError(f"{source}: empty file (expected a header line and records)")
+            if rows:
+                _check_rows(source, rows, lines, len(header))
+                yield header, rows, lines
+
+
+def _check_rows(source: str, rows: list[list[str]], lines: list[int], width: int | None) -> None:
+    """Raise for the first row with a NUL byte or (given ``width``) a wrong field count."""
+    nul = "\x00" in "".join(map("".join, rows))
+    wrong = width is not None and set(map(len, rows)) - {width}
+    if not (nul or wrong):
+        return
+    for row, line in zip(rows, lines, strict=True):
+        if any("\x00" in cell for cell in row):
             raise InputError(
-                f"{source}: {unit} {line}, column {id_column}: record id repeats the one on "
-                f"{unit} {first_line[record_id]}"
+                f"{source}: line {line}: contains a NUL byte (a UTF-16 or binary "
+                "file? export the CSV as UTF-8)"
             )
-        first_line[record_id] = line
+        if width is not None and len(row) != width:
+            raise InputError(
+                f"{source}: line {line}: {len(row)} fields where the header has "
+                f"{width} (a stray delimiter or quote?)"
+            )
 
 
-def _csv_rows(path: Path, source: str) -> Iterator[tuple[int, list[str]]]:
+def csv_record_chunks(
+    path: str | os.PathLike[str],
+    *,
+    required: Sequence[str],
+    id_column: str,
+    chunk_records: int,
+) -> Iterator[RecordChunk]:
+    """Read a UTF-8 CSV with a header in chunks of ``chunk_records`` records.
+
+    Every line must have the header's number of fields; only the ``required`` columns are
+    kept. The checks of :func:`read_csv_records` apply, but a problem is raised when the chunk
+    holding it is read: chunks before it have been yielded already, so a caller that must not
+    act on a bad file (write an output, say) acts only once the iteration has ended.
+    """
+    if chunk_records < 1:
+        raise ValueError(f"chunk_records must be at least 1, not {chunk_records}")
+    target = Path(path)
+    source = str(target)
+    if target.is_dir():
+        raise InputError(f"{source}: is a folder, not a CSV file")
+    ids = RecordIds(source, id_column, "line")
+    pick: list[tuple[str, Callable[[list[str]], str]]] | None = None
+    first = 0
+    for header, rows, lines in _CsvBatches(target, source).batches(chunk_records):
+        if pick is None:
+            _check_columns(source, header, required)
+            pick = [(name, itemgetter(header.index(name))) for name in required]
+        if not rows:
+            continue
+        columns = {name: list(map(getter, rows)) for name, getter in pick}
+        ids.add(columns[id_column], lines)
+        yield RecordChunk(first, columns)
+        first += len(rows)
+    if not first:
+        raise InputError(f"{source}: has a header but no records")
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """What a CSV file's header says: how many fields a line has, where the wanted ones are."""
+
+    source: str
+    width: int
+    columns: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class CsvLines:
+    """Consecutive lines of a CSV file that hold whole records (lines as the file reads
+    them: ended by LF, CR LF or CR), and how many lines come before them."""
+
+    first_line: int
+    lines: list[str]
+
+
+class IrregularCsv(Exception):
+    """The file cannot be cut into :class:`CsvLines` (it is not UTF-8, or a quote never
+    closes): read it with :func:`csv_record_chunks`, which says exactly what is wrong."""
+
+
+@contextmanager
+def csv_line_chunks(
+    path: str | os.PathLike[str],
+    *,
+    required: Sequence[str],
+    lines_per_chunk: int,
+    max_chunk_chars: int,
+) -> Iterator[tuple[CsvLayout, Iterator[CsvLines]]]:
+    """Open a CSV file: its header, and its remaining lines in chunks of whole records.
+
+    A context manager (the file is closed on leaving it). The lines are not parsed: this
+    lets several processes parse one file. A line ends a record exactly when the quote
+    characters before its end are even in number (in a quoted field quotes come in pairs),
+    so chunks are cut where that count is even. A quote inside an unquoted field can make a
+    cut fall inside a record, but then parsing the chunk before it fails (a quoted field
+    without its end), so chunks that all parse were cut at record boundaries.
+
+    Problems are not reported here beyond :class:`IrregularCsv` and :class:`InputError` for
+    the header; whoever sees one should read the file with :func:`csv_record_chunks`, whose
+    messages name the first problem in file order. A chunk grows past ``lines_per_chunk``
+    lines until a cut is possible; past ``max_chunk_chars`` characters that is irregular.
+    """
+    target = Path(path)
+    source = str(target)
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = target.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise InputError(f"{source}: cannot open ({exc.strerror})") from exc
     with handle:
-        reader = csv.reader(handle, strict=True)
         try:
-            for row in reader:
-                if any("\x00" in cell for cell in row):
-                    raise InputError(
-                        f"{source}: line {reader.line_num}: contains a NUL byte "
-                        "(a UTF-16 or binary file? export the CSV as UTF-8)"
-                    )
-                yield reader.line_num, row
+            header_lines, _ = _whole_records(handle, [], 1, max_chunk_chars)
+            rows = list(csv.reader(header_lines, strict=True))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise IrregularCsv(source) from exc
+        if len(rows) != 1:
+            raise IrregularCsv(source)
+        header = [name.strip() for name in rows[0]]
+        _check_rows(source, rows, [len(header_lines)], None)
+        _check_columns(source, header, required)
+        layout = CsvLayout(
+            source=source,
+            width=len(header),
+            columns=tuple((name, header.index(name)) for name in required),
+        )
+        yield layout, _line_chunks(handle, len(header_lines), lines_per_chunk, max_chunk_chars)
+
+
+def _line_chunks(handle: TextIO, first_line: int, size: int, max_chars: int) -> Iterator[CsvLines]:
+    rest: list[str] = []
+    while True:
+        try:
+            lines, rest = _whole_records(handle, rest, size, max_chars)
         except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{source}: line {reader.line_num + 1}: not UTF-8 text; export the CSV as UTF-8"
-            ) from exc
-        except csv.Error as exc:
-            raise InputError(f"{source}: line {reader.line_num}: malformed CSV ({exc})") from exc
+            raise IrregularCsv(handle.name) from exc
+        if not lines:
+            return
+        yield CsvLines(first_line, lines)
+        first_line += len(lines)
+
+
+def _whole_records(
+    handle: TextIO, carry: list[str], size: int, max_chars: int
+) -> tuple[list[str], list[str]]:
+    """``carry`` and about ``size`` more lines, split after the last line that ends a record:
+    (lines of whole records, lines of a record still open).
+
+    Raises :class:`IrregularCsv` when the lines grow past ``max_chars`` characters without a
+    line that ends a record, or the file ends inside a quoted field (an unclosed quote).
+    """
+    lines = list(carry)
+    quotes = list(map(str.count, lines, repeat('"')))
+    while True:
+        more = list(islice(handle, size))
+        lines += more
+        quotes += map(str.count, more, repeat('"'))
+        odd = sum(quotes) & 1
+        cut = len(lines)
+        while odd and cut:  # the quotes before line `cut` are odd: step back a line
+            cut -= 1
+            odd ^= quotes[cut] & 1
+        if not more and cut < len(lines):
+            raise IrregularCsv(handle.name)
+        if cut or not more:
+            return lines[:cut], lines[cut:]
+        if sum(map(len, lines)) > max_chars:
+            raise IrregularCsv(handle.name)
+
+
+def parse_csv_lines(layout: CsvLayout, chunk: CsvLines) -> tuple[dict[str, list[str]], list[int]]:
+    """The wanted columns of the records in ``chunk``, and the line each record ends on.
+
+    Raises :class:`InputError` (with the file's line numbers) for a malformed line, a NUL
+    byte or a wrong field count; a chunk that was cut inside a record fails this way too.
+    Lines without any quote character (most exports quote nothing) are split at commas in C,
+    which is what the CSV reader would make of them, at half its cost.
+    """
+    offset = chunk.first_line
+    if '"' in "".join(chunk.lines):
+        rows, lines = _read_rows(layout.source, chunk.lines, offset, layout.width)
+    else:
+        texts = list(map(str.rstrip, chunk.lines, repeat("\r\n")))
+        rows = list(map(str.split, texts, repeat(",")))
+        lines = list(range(offset + 1, offset + 1 + len(rows)))
+        if "" in texts:  # blank lines are no records
+            keep = list(map(bool, texts))
+            rows, lines = list(compress(rows, keep)), list(compress(lines, keep))
+    _check_rows(layout.source, rows, lines, layout.width)
+    return {name: list(map(itemgetter(index), rows)) for name, index in layout.columns}, lines
+
+
+def _read_rows(
+    source: str, text_lines: list[str], offset: int, width: int
+) -> tuple[list[list[str]], list[int]]:
+    """Rows read by the CSV reader, with the line each ends on, blank lines left out."""
+    reader = csv.reader(text_lines, strict=True)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        for row in reader:
+            if row:
+                rows.append(row)
+                lines.append(offset + reader.line_num)
+    except csv.Error as exc:
+        _check_rows(source, rows, lines, width)  # a bad row before the error comes first
+        raise InputError(
+            f"{source}: line {offset + reader.line_num}: malformed CSV ({exc})"
+        ) from exc
+    return rows, lines
 
 
 def read_csv_records(
@@ -89,33 +410,13 @@ def read_csv_records(
 
     Only the ``required`` columns are kept (others are ignored, so nothing unneeded is held).
     """
-    target = Path(path)
-    source = str(target)
-    if target.is_dir():
-        raise InputError(f"{source}: is a folder, not a CSV file")
-    rows = _csv_rows(target, source)
-    header_line = next(rows, None)
-    if header_line is None:
-        raise InputError(f"{source}: empty file (expected a header line and records)")
-    header = [name.strip() for name in header_line[1]]
-    _check_columns(source, header, required)
-    positions = [(name, header.index(name)) for name in required]
-    records: list[Record] = []
-    lines: list[int] = []
-    for line, row in rows:
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise InputError(
-                f"{source}: line {line}: {len(row)} fields where the header has {len(header)} "
-                "(a stray delimiter or quote?)"
-            )
-        records.append({name: row[index] for name, index in positions})
-        lines.append(line)
-    if not records:
-        raise InputError(f"{source}: has a header but no records")
-    _check_ids(source, id_column, [r[id_column] for r in records], lines)
-    return RecordTable(source=source, id_column=id_column, records=records)
+    columns: dict[str, list[str]] = {name: [] for name in required}
+    for chunk in csv_record_chunks(
+        path, required=required, id_column=id_column, chunk_records=1 << 16
+    ):
+        for name, values in chunk.columns.items():
+            columns[name] += values
+    return RecordTable(source=str(Path(path)), id_column=id_column, columns=columns)
 
 
 def _cell(value: Any) -> str:
@@ -124,7 +425,24 @@ def _cell(value: Any) -> str:
     if isinstance(value, float) and value != value:  # NaN, pandas' missing value
         return ""
     text = str(value)
-    return "" if text in {"<NA>", "NaT", "nan"} else text
+    return "" if text in _MISSING_TEXTS else text
+
+
+def _cells(values: Iterable[Any]) -> list[str]:
+    """Values as text, missing ones (None, NaN, NA) as empty strings.
+
+    A column that is all text already (the common case) is checked and converted in C.
+    """
+    column = list(values)
+    if set(map(type, column)) <= {str}:
+        if _MISSING_TEXTS.isdisjoint(column):
+            return column
+        return list(map(_AS_MISSING.get, column, column))
+    return [_cell(value) for value in column]
+
+
+def _check_ids(source: str, id_column: str, ids: Sequence[str], unit: str) -> None:
+    RecordIds(source, id_column, unit).add(ids, range(1, len(ids) + 1))
 
 
 def dataframe_records(frame: Any, *, required: Sequence[str], id_column: str) -> RecordTable:
@@ -138,11 +456,9 @@ def dataframe_records(frame: Any, *, required: Sequence[str], id_column: str) ->
     columns: dict[str, list[Any]] = frame.to_dict(orient="list")
     if not columns or not columns[required[0]]:
         raise InputError(f"{source}: has columns but no records")
-    values = {name: [_cell(v) for v in columns[name]] for name in required}
-    count = len(values[required[0]])
-    records: list[Record] = [{name: values[name][i] for name in required} for i in range(count)]
-    _check_ids(source, id_column, values[id_column], range(1, count + 1), unit="row")
-    return RecordTable(source=source, id_column=id_column, records=records)
+    values = {name: _cells(columns[name]) for name in required}
+    _check_ids(source, id_column, values[id_column], unit="row")
+    return RecordTable(source=source, id_column=id_column, columns=values)
 
 
 def mapping_records(
@@ -150,15 +466,25 @@ def mapping_records(
 ) -> RecordTable:
     """Records from dicts (one per record); missing values (None, NaN) become empty strings."""
     source = "records"
-    records: list[Record] = []
-    for number, row in enumerate(rows, start=1):
+    records = rows if isinstance(rows, Sequence) else list(rows)
+    if not records:
+        raise InputError(f"{source}: no records given")
+    columns: dict[str, list[str]] = {}
+    for name in required:
+        try:
+            columns[name] = _cells(map(itemgetter(name), records))
+        except (KeyError, TypeError):
+            _first_missing_column(source, records, required)
+            raise
+    _check_ids(source, id_column, columns[id_column], unit="row")
+    return RecordTable(source=source, id_column=id_column, columns=columns)
+
+
+def _first_missing_column(
+    source: str, records: Sequence[Mapping[str, Any]], required: Sequence[str]
+) -> None:
+    """Raise for the first record that lacks a required column, naming all it lacks."""
+    for number, row in enumerate(records, start=1):
         missing = [name for name in required if name not in row]
         if missing:
             raise InputError(f"{source}: row {number}: missing column(s) {', '.join(missing)}")
-        records.append({name: _cell(row[name]) for name in required})
-    if not records:
-        raise InputError(f"{source}: no records given")
-    _check_ids(
-        source, id_column, [r[id_column] for r in records], range(1, len(records) + 1), unit="row"
-    )
-    return RecordTable(source=source, id_column=id_column, records=records)
