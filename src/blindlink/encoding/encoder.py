@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from blindlink.encoding import features, hardening
+from blindlink.encoding.assemble import or_rows, pack_positions
 from blindlink.encoding.hashing import TokenHasher
 from blindlink.encoding.keyed_random import keyed_integers, keyed_permutation
 from blindlink.encoding.keys import derive_key, key_check_value
@@ -174,7 +175,7 @@ class _Layout:
         if targets is not None:
             return tuple(t for p in set(positions) for t in targets[p])
         offset = self._offsets.get(spec.key_group, 0)
-        return tuple(p + offset for p in positions)
+        return tuple(p + offset for p in positions) if offset else tuple(positions)
 
 
 class _CompiledField:
@@ -217,6 +218,49 @@ class _CompiledField:
         self._cache[(raw, salt)] = result
         return result
 
+    def column(
+        self,
+        rows: list[Mapping[str, str]],
+        salts: list[str] | None,
+        bits: int,
+        counts: FieldCounts,
+        *,
+        first_record: int,
+    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.intp]]:
+        """This field for a block of records: a packed row per distinct value, and the
+        index of each record's value. Counts missing and unusable values into ``counts``."""
+        name = self.spec.column
+        distinct: dict[tuple[str, str], int] = {}
+        if salts is None:
+            index = [distinct.setdefault((row.get(name) or "", ""), len(distinct)) for row in rows]
+        else:
+            index = [
+                distinct.setdefault((row.get(name) or "", salt), len(distinct))
+                for row, salt in zip(rows, salts, strict=True)
+            ]
+        offsets = [0]
+        flat: list[int] = []
+        missing = np.zeros(len(distinct), dtype=np.bool_)
+        invalid = np.zeros(len(distinct), dtype=np.bool_)
+        for value, (raw, salt) in enumerate(distinct):
+            found, unusable = self.positions(raw, salt)
+            flat.extend(found)
+            offsets.append(len(flat))
+            missing[value] = not found
+            invalid[value] = unusable
+        picks = np.asarray(index, dtype=np.intp)
+        if missing.any():
+            per_value = np.bincount(picks, minlength=len(distinct))
+            if self.spec.reject_missing:
+                record = first_record + int(np.flatnonzero(missing[picks])[0])
+                raise InputError(
+                    f"record {record}, column {name!r}: no usable value, and the schema does "
+                    "not allow a missing one"
+                )
+            counts.missing += int(per_value[missing].sum())
+            counts.invalid += int(per_value[invalid].sum())
+        return pack_positions(offsets, flat, bits), picks
+
 
 class Encoder:
     """Encodes records under one schema and one secret.
@@ -246,38 +290,31 @@ class Encoder:
     ) -> npt.NDArray[np.uint8]:
         """Packed filters, one row per record, in input order (anonlink's CLK byte layout).
 
-        Records are numbered from 1 across all calls on this encoder, so an error in a later
-        chunk names the record's position in the whole input.
+        Column by column: each distinct value of the block gets one packed row (from the
+        per-value position cache), and each record's filter is the OR of its values' rows
+        (``assemble``), so no Python loop runs per bit. Records are numbered from 1 across
+        all calls on this encoder, so an error in a later chunk names the record's position
+        in the whole input.
         """
         report = report if report is not None else EncodeReport()
-        for compiled in self._fields:
-            report.fields.setdefault(compiled.spec.name, FieldCounts())
-        counts = [report.fields[compiled.spec.name] for compiled in self._fields]
+        block = rows if isinstance(rows, list) else list(rows)
         salt_column = self.schema.salt_column
-        lengths: list[int] = []
-        flat: list[int] = []
-        for row in rows:
-            self._records_seen += 1
-            salt = normalise_code(row.get(salt_column) or "") if salt_column else ""
-            start = len(flat)
-            for compiled, count in zip(self._fields, counts, strict=True):
-                found, invalid = compiled.positions(row.get(compiled.spec.column) or "", salt)
-                if not found:
-                    if compiled.spec.reject_missing:
-                        raise InputError(
-                            f"record {self._records_seen}, column {compiled.spec.column!r}: "
-                            "no usable value, and the schema does not allow a missing one"
-                        )
-                    count.missing += 1
-                    count.invalid += invalid
-                flat.extend(found)
-            lengths.append(len(flat) - start)
-        report.records += len(lengths)
-        bits = np.zeros((len(lengths), self.schema.bloom_bits), dtype=np.bool_)
-        if flat:
-            row_index = np.repeat(np.arange(len(lengths)), lengths)
-            bits[row_index, np.asarray(flat, dtype=np.int64)] = True
-        return self._harden(np.packbits(bits, axis=1))
+        salts = (
+            [normalise_code(row.get(salt_column) or "") for row in block] if salt_column else None
+        )
+        tables: list[npt.NDArray[np.uint8]] = []
+        picks: list[npt.NDArray[np.intp]] = []
+        for compiled in self._fields:
+            counts = report.fields.setdefault(compiled.spec.name, FieldCounts())
+            table, index = compiled.column(block, salts, self.schema.bloom_bits, counts,
+                                           first_record=self._records_seen + 1)  # fmt: skip
+            tables.append(table)
+            picks.append(index)
+        self._records_seen += len(block)
+        report.records += len(block)
+        if not block:
+            return np.zeros((0, self.schema.filter_bits // 8), dtype=np.uint8)
+        return self._harden(or_rows(tables, picks))
 
     def _harden(self, filters: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Apply the schema's hardening steps in order (keys derived from the secret)."""
