@@ -439,3 +439,25 @@ def test_secret_from_environment_passphrase_and_missing(
     code, _, err = run([*args, "--out", str(workspace / "none.blk")], capsys)
     assert code == 7 and "no secret given" in err
     assert not (workspace / "none.blk").exists()
+
+
+def test_encode_with_two_workers_writes_the_same_file(workspace: Path, capsys) -> None:
+    code, _, err = encode(workspace, "ngo_north", capsys)
+    assert code == 0, err
+    single = (workspace / "ngo_north.blk").read_bytes()
+    code, _, err = run(
+        [
+            "encode", str(workspace / "ngo_north.csv"),
+            "--secret-file", str(workspace / "secret.key"),
+            "--agency", "ngo_north", "--out", str(workspace / "two.blk"), "--workers", "2",
+        ],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert (workspace / "two.blk").read_bytes() == single
+    code, _, err = run(
+        ["encode", str(workspace / "ngo_north.csv"), "--agency", "x", "--out", "y.blk",
+         "--workers", "0"],
+        capsys,
+    )  # fmt: skip
+    assert code == 2

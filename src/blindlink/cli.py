@@ -183,6 +183,14 @@ def encode(
             "ignored feature, e.g. rec_id).",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes encoding in parallel (default: automatic, all cores for large files).",
+        ),
+    ] = None,
 ) -> None:
     """Encode case records into keyed Bloom filters, to send to the coordinator."""
     schema = load_any_schema(schema_path) if schema_path else default_schema()
@@ -199,6 +207,7 @@ def encode(
             id_column=id_column,
             report=report,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            workers=workers,
         )
     out.print(
         f"encoded {len(batch):,} records of agency {agency} to {out_path} "
