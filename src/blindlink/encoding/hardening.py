@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from Crypto.Random import get_random_bytes
 
+from blindlink.encoding import assemble
 from blindlink.encoding.keyed_random import keyed_words
 from blindlink.encoding.keys import derive_key
 
@@ -168,8 +169,7 @@ def xor_fold(filters: Filters, filter_bits: int) -> Hardened:
         raise ValueError(
             f"xor_fold halves {filter_bits} bits to {half}, which is not a multiple of 8"
         )
-    width = half // 8
-    return Hardened(np.bitwise_xor(filters[:, :width], filters[:, width:]), half)
+    return Hardened(assemble.xor_fold(filters, 1), half)
 
 
 # --------------------------------------------------------------------------- randomisation
