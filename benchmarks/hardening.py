@@ -27,7 +27,7 @@ import numpy as np
 
 from blindlink.encoding.hardening import bit_frequency_profile, flip_probability
 from blindlink.pipeline.encode import encode
-from blindlink.pipeline.link import DEFAULT_THRESHOLD, Threshold, link
+from blindlink.pipeline.link import Threshold, link
 from blindlink.schema import default_schema, parse_schema
 from blindlink.stats.quality import PairwiseQuality, pairwise_quality
 from blindlink.synth import generate
@@ -161,9 +161,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--threshold",
-        type=lambda text: text if text == "auto" else float(text),
-        default=DEFAULT_THRESHOLD,
-        help="link-score threshold: a number, or 'auto'",
+        type=lambda text: text if text in ("auto", "default") else float(text),
+        default="default",
+        help="link-score threshold: a number, 'auto' or 'default' (by caseload size)",
     )
     args = parser.parse_args()
     data = generate(n_persons=args.persons, seed=args.seed)

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from statistics import median
 
 from blindlink.pipeline.encode import encode
-from blindlink.pipeline.link import DEFAULT_THRESHOLD, Threshold, link
+from blindlink.pipeline.link import Threshold, link
 from blindlink.stats.quality import PairwiseQuality, pairwise_quality
 from blindlink.synth import generate
 
@@ -90,9 +90,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument(
         "--threshold",
-        type=lambda text: text if text == "auto" else float(text),
-        default=DEFAULT_THRESHOLD,
-        help="a number, or 'auto'",
+        type=lambda text: text if text in ("auto", "default") else float(text),
+        default="default",
+        help="a number, 'auto' or 'default' (by caseload size)",
     )
     args = parser.parse_args()
     rows = [evaluate(args.persons, args.agencies, s, args.threshold) for s in args.seeds]

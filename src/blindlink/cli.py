@@ -28,6 +28,7 @@ from blindlink.io.secret_file import read_secret_file, secret_file_is_private, w
 from blindlink.pipeline.encode import encode_file, load_any_schema
 from blindlink.pipeline.link import (
     DEFAULT_THRESHOLD,
+    SMALL_CASELOAD,
     Blocking,
     LinkResult,
     Threshold,
@@ -224,13 +225,13 @@ def encode(
 
 
 def _parse_threshold(text: str) -> Threshold:
-    if text.strip().lower() == "auto":
-        return "auto"
+    if text.strip().lower() in ("auto", "default"):
+        return "auto" if text.strip().lower() == "auto" else "default"
     try:
         value = float(text)
     except ValueError:
         raise InputError(
-            f"--threshold must be a number between 0 and 1 or 'auto', not {text!r}"
+            f"--threshold must be a number between 0 and 1, 'auto' or 'default', not {text!r}"
         ) from None
     return value
 
@@ -267,9 +268,11 @@ def link(
         str,
         typer.Option(
             "--threshold",
-            help="Link score for a match (0-1), or 'auto' to fit it to the score distribution.",
+            help="Link score for a match (0-1); 'auto' fits it to the score distribution; "
+            f"'default' is {DEFAULT_THRESHOLD} up to {SMALL_CASELOAD:,} records, rising with "
+            "the caseload.",
         ),
-    ] = str(DEFAULT_THRESHOLD),
+    ] = "default",
     solver: Annotated[
         str,
         typer.Option(

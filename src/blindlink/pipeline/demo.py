@@ -17,7 +17,7 @@ from blindlink.errors import BlindlinkError
 from blindlink.io.atomic import atomic_directory
 from blindlink.io.secret_file import read_secret_file, write_secret_file
 from blindlink.pipeline.encode import encode_file
-from blindlink.pipeline.link import DEFAULT_THRESHOLD, LinkResult, Threshold, link_files
+from blindlink.pipeline.link import LinkResult, Threshold, link_files
 from blindlink.stats.mse import MseResult, estimate, from_stats
 from blindlink.stats.quality import PairwiseQuality, pairwise_quality
 from blindlink.synth import generate, write_dataset
@@ -50,7 +50,7 @@ def run_demo(
     n_persons: int = 1500,
     n_agencies: int = 4,
     seed: int = 2024,
-    threshold: Threshold = DEFAULT_THRESHOLD,
+    threshold: Threshold = "default",
     narrate: Narrate = lambda message: None,
 ) -> DemoOutcome:
     """Generate data, encode per agency, link as the coordinator, score against the truth."""
