@@ -67,3 +67,8 @@ def test_transliteration_benchmark_smoke_run() -> None:
     pytest.importorskip("unidecode")
     out = run_script("transliteration.py", "--persons", "300", "--seeds", "1")
     assert "| all |" in out and "anyascii" in out
+
+
+def test_scale_benchmark_smoke_run() -> None:
+    out = run_script("scale.py")
+    assert "link wall" in out and "pairwise" in out

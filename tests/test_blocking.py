@@ -308,3 +308,17 @@ def test_property_subset_of_exact_with_identical_scores(
         _, rows_a, rows_b = candidate_pairs(filters, None, threshold)
         same = bit[rows_a] == bit[rows_b]
         assert np.array_equal(as_keys(pairs, n), (rows_a * n + rows_b)[same])
+
+
+def test_an_infeasible_lsh_plan_is_a_readable_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from blindlink.errors import InputError
+    from blindlink.linkage import blocking
+    from blindlink.pipeline.encode import encode
+    from blindlink.pipeline.link import link
+    from blindlink.synth import generate
+
+    data = generate(n_persons=200, seed=1)
+    batches = [encode(rows, secret=b"s" * 32, agency=a) for a, rows in data.agencies.items()]
+    monkeypatch.setattr(blocking, "MAX_BANDS", 1)
+    with pytest.raises(InputError, match="LSH blocking cannot serve"):
+        link(batches, blocking="lsh")

@@ -77,6 +77,10 @@ _M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
 _H01 = np.uint64(0x0101010101010101)
 
 
+class LshPlanError(ValueError):
+    """No bit-sampling plan reaches the recall within ``MAX_BANDS`` bands."""
+
+
 @dataclass(frozen=True)
 class LshPlan:
     """The bands to search with and what they are expected to achieve.
@@ -507,7 +511,7 @@ def plan_lsh(
         r = min(candidates, key=lambda k: (cost(k), -k))
         chosen_bands = _bands_for(recall, p_design[r])
     if chosen_bands > MAX_BANDS:
-        raise ValueError(
+        raise LshPlanError(
             f"bit sampling would need more than {MAX_BANDS} bands for recall {recall} at "
             f"threshold {threshold} on these filters; compare all pairs instead"
         )

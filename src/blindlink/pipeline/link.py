@@ -20,7 +20,7 @@ from blindlink.errors import IncompatibleFilesError, InputError
 from blindlink.io.atomic import atomic_directory
 from blindlink.io.blk import read_blk
 from blindlink.kernels.dice import candidate_pairs
-from blindlink.linkage.blocking import lsh_candidate_pairs
+from blindlink.linkage.blocking import LshPlanError, lsh_candidate_pairs
 from blindlink.linkage.cluster import ClusteringRule
 from blindlink.linkage.probability import (
     MODEL_FLOOR,
@@ -234,11 +234,17 @@ def link(
         raise InputError(f"blocking must be 'auto', 'exact' or 'lsh', not {blocking!r}")
     use_lsh = blocking == "lsh" or (blocking == "auto" and filters.shape[0] > EXACT_LIMIT)
     report(f"comparing {filters.shape[0]:,} records ({'LSH blocking' if use_lsh else 'all pairs'})")
-    candidates = (
-        lsh_candidate_pairs(filters, lowest)
-        if use_lsh
-        else CandidatePairs(*candidate_pairs(filters, None, lowest))
-    )
+    try:
+        candidates = (
+            lsh_candidate_pairs(filters, lowest)
+            if use_lsh
+            else CandidatePairs(*candidate_pairs(filters, None, lowest))
+        )
+    except LshPlanError as exc:
+        raise InputError(
+            f"LSH blocking cannot serve {filters.shape[0]:,} records at this threshold ({exc}); "
+            "link fewer records at a time, or pass a higher --threshold"
+        ) from None
     scored = score_links(candidates, filters.shape[0], adjustment)
     report("fitting the score model")
     model = fit_score_mixture(scored.pairs.scores)
