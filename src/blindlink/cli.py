@@ -31,8 +31,8 @@ from blindlink.pipeline.link import (
     SMALL_CASELOAD,
     Blocking,
     LinkResult,
-    Threshold,
     link_files,
+    parse_threshold,
 )
 from blindlink.schema import default_schema
 
@@ -224,18 +224,6 @@ def encode(
             out.print(f"  {name}: empty in every record")
 
 
-def _parse_threshold(text: str) -> Threshold:
-    if text.strip().lower() in ("auto", "default"):
-        return "auto" if text.strip().lower() == "auto" else "default"
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(
-            f"--threshold must be a number between 0 and 1, 'auto' or 'default', not {text!r}"
-        ) from None
-    return value
-
-
 def _print_summary(result: LinkResult) -> None:
     stats = result.statistics
     out.print(
@@ -310,7 +298,7 @@ def link(
         result = link_files(
             encoded,
             out_dir,
-            threshold=_parse_threshold(threshold),
+            threshold=parse_threshold(threshold),
             solver=solver,
             blocking=cast(Blocking, blocking),
             seed=seed,

@@ -64,6 +64,20 @@ class ValueColumn:
     positions: npt.NDArray[np.integer]
 
 
+def _csr_bounds(
+    offsets: npt.ArrayLike, size: int, what: str
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """CSR ``offsets`` as int64, checked to run from 0 to ``size`` without decreasing, and
+    the group lengths they give."""
+    bounds = np.asarray(offsets, dtype=np.int64)
+    if bounds.ndim != 1 or bounds.size == 0 or bounds[0] != 0 or bounds[-1] != size:
+        raise ValueError(f"offsets must start at 0 and end at {what}")
+    lengths = np.diff(bounds)
+    if (lengths < 0).any():
+        raise ValueError("offsets must not decrease")
+    return bounds, lengths
+
+
 def pack_positions(offsets: npt.ArrayLike, positions: npt.ArrayLike, bits: int) -> Packed:
     """One packed row of ``bits`` bits per CSR group: row ``i`` has bits
     ``positions[offsets[i]:offsets[i + 1]]`` set (repeated positions are fine).
@@ -72,13 +86,8 @@ def pack_positions(offsets: npt.ArrayLike, positions: npt.ArrayLike, bits: int) 
     """
     if bits <= 0 or bits % 8:
         raise ValueError(f"bits must be a positive multiple of 8, not {bits}")
-    bounds = np.asarray(offsets, dtype=np.int64)
     flat = np.asarray(positions, dtype=np.int64)
-    if bounds.ndim != 1 or bounds.size == 0 or bounds[0] != 0 or bounds[-1] != flat.size:
-        raise ValueError("offsets must start at 0 and end at the number of positions")
-    lengths = np.diff(bounds)
-    if (lengths < 0).any():
-        raise ValueError("offsets must not decrease")
+    bounds, lengths = _csr_bounds(offsets, flat.size, "the number of positions")
     if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= bits):
         raise ValueError(f"positions must lie in [0, {bits})")
     count = lengths.size
@@ -131,12 +140,7 @@ def or_segments(table: Packed, index: npt.ArrayLike, offsets: npt.ArrayLike) -> 
     of group lengths (no padding to the longest group).
     """
     picks = np.asarray(index, dtype=np.intp)
-    bounds = np.asarray(offsets, dtype=np.int64)
-    if bounds.ndim != 1 or bounds.size == 0 or bounds[0] != 0 or bounds[-1] != picks.size:
-        raise ValueError("offsets must start at 0 and end at the length of index")
-    lengths = np.diff(bounds)
-    if (lengths < 0).any():
-        raise ValueError("offsets must not decrease")
+    bounds, lengths = _csr_bounds(offsets, picks.size, "the length of index")
     rows = np.ascontiguousarray(table, dtype=np.uint8)
     words = _words(rows)
     out = np.zeros((lengths.size, words.shape[1]), dtype=words.dtype)

@@ -127,10 +127,6 @@ def _coded(codes: tuple[tuple[str, str], ...]) -> Normaliser:
     return normalise
 
 
-def _field_key_purpose(spec: FieldSpec) -> str:
-    return f"group:{spec.key_group}"
-
-
 class _Layout:
     """Where a field's own bit positions land in the record's filter.
 
@@ -280,7 +276,7 @@ class Encoder:
         for spec in schema.fields:
             bits = layout.field_bits[spec.name]
             if (spec.key_group, bits) not in hashers:
-                key = derive_key(secret, _field_key_purpose(spec))
+                key = derive_key(secret, f"group:{spec.key_group}")
                 hashers[(spec.key_group, bits)] = TokenHasher(key, bits, schema.hashing)
             self._fields.append(_CompiledField(spec, hashers[(spec.key_group, bits)], layout))
         self._records_seen = 0

@@ -57,6 +57,19 @@ EXACT_LIMIT = 300_000
 Stage = Callable[[str], None]
 
 
+def parse_threshold(text: str) -> Threshold:
+    """A threshold as written by a user: a number, ``auto`` or ``default`` (any case)."""
+    word = text.strip().lower()
+    if word == "auto" or word == "default":
+        return "auto" if word == "auto" else "default"
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(
+            f"--threshold must be a number between 0 and 1, 'auto' or 'default', not {text!r}"
+        ) from None
+
+
 def default_threshold(n_records: int) -> float:
     """The default link-score threshold for a linkage of ``n_records`` records.
 
