@@ -79,13 +79,15 @@ from blindlink.linkage.blocking import (
     lsh_search,
     plan_lsh,
 )
+from blindlink.linkage.candidates import one_pass, select_scored, two_pass
 from blindlink.linkage.cluster import ClusteringRule
 from blindlink.linkage.probability import MODEL_FLOOR, automatic_threshold, fit_score_mixture
-from blindlink.linkage.scoring import DensityAdjustment, score_links
+from blindlink.linkage.scoring import DensityAdjustment, record_offsets
 from blindlink.linkage.solvers import LinkageProblem, solver_named
 from blindlink.pipeline.link import (
     DEFAULT_THRESHOLD,
     EXACT_LIMIT,
+    KEPT_BELOW_THRESHOLD,
     SAME_AGENCY_MARGIN,
     Threshold,
     _entity_ids,
@@ -305,11 +307,15 @@ def _link_by_stages(
     if threshold == "default":
         threshold = default_threshold(filters.shape[0])
     lowest = _candidate_floor(threshold)
-    use_lsh = blocking == "lsh" or (blocking == "auto" and filters.shape[0] > EXACT_LIMIT)
-    info: dict[str, Any] = {"candidate_floor": lowest, "lsh": use_lsh}
-    clock.start("candidate search (LSH)" if use_lsh else "candidate search (all pairs)")
-    if use_lsh:
-        candidates, report = lsh_search(filters, lowest)  # link() uses the default seed 0
+    if blocking == "auto":
+        blocking = "exact" if filters.shape[0] <= EXACT_LIMIT else "bounded"
+    info: dict[str, Any] = {"candidate_floor": lowest, "search": blocking}
+    keep_from = min(
+        MODEL_FLOOR, (MODEL_FLOOR if threshold == "auto" else threshold) - KEPT_BELOW_THRESHOLD
+    )
+    if blocking == "lsh":
+        clock.start("candidate search (LSH)")
+        candidates, report = lsh_search(filters, min(lowest, adjustment.floor))
         plan = report.plan
         info["lsh_report"] = {
             "bits_per_band": plan.bits_per_band,
@@ -322,11 +328,16 @@ def _link_by_stages(
             "buckets_skipped": report.buckets_skipped,
             "largest_bucket": report.largest_bucket,
         }
+        info["raw_candidates"] = len(candidates)
+        clock.start("density scores")
+        offsets = record_offsets(candidates, filters.shape[0], adjustment)
+        scored = select_scored(candidates, offsets, lowest, keep_from)
     else:
-        candidates = CandidatePairs(*candidate_pairs(filters, None, lowest))
+        search = one_pass if blocking == "exact" else two_pass
+        clock.start(f"candidate search + density scores ({blocking})")
+        scored = search(filters, lowest, keep_from, adjustment)
+    candidates = scored.pairs
     info["candidates"] = len(candidates)
-    clock.start("density scores")
-    scored = score_links(candidates, filters.shape[0], adjustment)
     clock.start("fit score model + cut")
     model = fit_score_mixture(scored.pairs.scores)
     if threshold == "auto":
@@ -655,7 +666,7 @@ def main() -> None:
         default="default",
         help="a number, 'auto' or 'default' (link's default: by caseload size)",
     )
-    parser.add_argument("--blocking", choices=("auto", "exact", "lsh"), default="auto")
+    parser.add_argument("--blocking", choices=("auto", "exact", "bounded", "lsh"), default="auto")
     parser.add_argument("--detail", action="store_true", help="time link()'s steps one by one")
     parser.add_argument("--workdir", help="keep (and reuse) the encoded files here")
     parser.add_argument(

@@ -398,8 +398,8 @@ def test_older_format_version(tmp_path: Path) -> None:
 
 def test_unknown_flags(tmp_path: Path) -> None:
     path = tmp_path / "s.blk"
-    path.write_bytes(assemble(header_doc(), flags=1))
-    rejected(path, "flags 0x0001")
+    path.write_bytes(assemble(header_doc(), flags=2))  # bit 0 announces attributes
+    rejected(path, "flags 0x0002")
 
 
 def _without(key: str) -> dict[str, Any]:

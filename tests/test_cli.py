@@ -370,21 +370,30 @@ def test_estimate_from_reference_csv_and_errors(tmp_path: Path, capsys) -> None:
     assert code == 3 and "bad.csv" in err and "count" in err
 
 
-def test_lsh_blocking_finds_the_same_persons_here(workspace: Path, capsys) -> None:
+def test_every_candidate_search_finds_the_same_persons_here(workspace: Path, capsys) -> None:
     for agency in AGENCY_CSV:
         assert encode(workspace, agency, capsys)[0] == 0
     blks = [str(workspace / f"{a}.blk") for a in AGENCY_CSV]
-    labels = {}
-    for blocking in ("exact", "lsh"):
+    searches = {
+        "exact": "all pairs",
+        "bounded": "all pairs, two bounded passes",
+        "lsh": "LSH blocking",
+    }
+    outputs = {}
+    for blocking, described in searches.items():
         out_dir = workspace / blocking
         code, _, err = run(
             ["link", *blks, "--out", str(out_dir), "--blocking", blocking, "--seed", "4"], capsys
         )
         assert code == 0, err
         stats = json.loads((out_dir / "stats.json").read_text(encoding="utf-8"))
-        assert stats["linkage"]["candidates"] == ("lsh" if blocking == "lsh" else "all pairs")
-        labels[blocking] = (out_dir / "clusters.csv").read_text(encoding="utf-8")
-    assert labels["exact"] == labels["lsh"]
+        assert stats["linkage"]["candidates"] == described
+        outputs[blocking] = {
+            path.relative_to(out_dir): path.read_bytes()
+            for path in sorted(out_dir.rglob("*.csv"))
+        }
+    assert outputs["exact"] == outputs["bounded"]  # the same links, scores and probabilities
+    assert outputs["exact"][Path("clusters.csv")] == outputs["lsh"][Path("clusters.csv")]
     code, _, err = run(["link", *blks, "--out", str(workspace / "z"), "--blocking", "x"], capsys)
     assert code == 3 and "blocking must be" in err
 

@@ -1,84 +1,305 @@
-"""Killing encode or link at any moment loses nothing: the previous result stays whole and a
-rerun succeeds (and clears the killed run's hidden temporaries)."""
+"""Killing encode or link at any moment loses nothing: the previous result stays byte for byte,
+no temporary is left that a rerun trips over, and a rerun succeeds (clearing the killed run's
+hidden temporaries).
+
+Two kinds of kill: deterministic ones, where a forked copy of this process runs the command
+and SIGKILLs itself just before or after each step that touches the output (each write, the
+rename or swap into place, the clean-up), and real ones, where ``blindlink`` runs as a
+command and is SIGKILLed after a random delay or as soon as its temporary output appears.
+Reruns use the same inputs and seed, so old and new outputs are byte-identical: whichever of
+them is there after a kill, it must equal the previous one exactly.
+"""
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+import blindlink.io.atomic as atomic
+from blindlink.cli import app
+from blindlink.io.secret_file import read_secret_file, write_secret_file
+from blindlink.pipeline.encode import encode_file
+from blindlink.pipeline.link import link_files
 from blindlink.synth import generate, write_dataset
 
 BLINDLINK = [sys.executable, "-c", "from blindlink.cli import main; main()"]
+Patch = Callable[[Callable[[], None]], None]
 
 
 @pytest.fixture(scope="module")
-def encoded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("interrupted")
-    paths = write_dataset(generate(n_persons=12000, seed=5), folder)
-    subprocess.run([*BLINDLINK, "keygen", "--out", str(folder / "s.key")], check=True)
+    paths = write_dataset(generate(n_persons=600, seed=5), folder)
+    write_secret_file(folder / "s.key")
+    secret = read_secret_file(folder / "s.key")
     for agency, path in paths.items():
-        if agency == "truth":
-            continue
-        subprocess.run(
-            [*BLINDLINK, "encode", str(path), "--secret-file", str(folder / "s.key"),
-             "--agency", agency, "--out", str(folder / f"{agency}.blk")],
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
+        if agency != "truth":
+            encode_file(path, folder / f"{agency}.blk", secret=secret, agency=agency)
     return folder
 
 
-def _kill_after(command: list[str], seconds: float) -> None:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(seconds)
+def blks(kit: Path) -> list[Path]:
+    return sorted(kit.glob("*.blk"))
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    if root.is_file():
+        return {"": root.read_bytes()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def link_command(kit: Path, out: Path) -> list[str]:
+    return ["link", *map(str, blks(kit)), "--out", str(out), "--seed", "3", "--quiet"]
+
+
+def encode_command(kit: Path, out: Path) -> list[str]:
+    return ["encode", str(kit / "hotline.csv"), "--secret-file", str(kit / "s.key"),
+            "--agency", "hotline", "--out", str(out)]  # fmt: skip
+
+
+def rerun_succeeds(args: list[str], target: Path, before: dict[str, bytes]) -> None:
+    """The command runs again, writes what it wrote before, and clears every leftover."""
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert tree(target) == before
+    assert hidden(target.parent) == []
+
+
+# ----------------------------------------------------------------- deterministic kill points
+
+
+def killed_in_child(action: Callable[[], Any], patch: Patch) -> bool:
+    """Run ``action`` in a forked child that SIGKILLs itself where ``patch`` says.
+
+    True if the child was killed, False if it finished first (the kill point was never
+    reached); a child that fails otherwise fails the test.
+    """
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 0
+        try:
+            patch(lambda: os.kill(os.getpid(), signal.SIGKILL))
+            action()
+        except BaseException:
+            code = 1
+        os._exit(code)
+    deadline = time.monotonic() + 120
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the child hung")
+        time.sleep(0.005)
+    if os.WIFSIGNALED(status):
+        assert os.WTERMSIG(status) == signal.SIGKILL
+        return True
+    assert os.WEXITSTATUS(status) == 0, "the child failed before its kill point"
+    return False
+
+
+def at_call(owner: Any, name: str, nth: int, when: str, *, no_exchange: bool = False) -> Patch:
+    """Kill just ``before`` or ``after`` the ``nth`` call of ``owner.name``."""
+
+    def patch(kill: Callable[[], None]) -> None:
+        original = getattr(owner, name)
+        calls = 0
+
+        def hooked(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == nth and when == "before":
+                kill()
+            result = original(*args, **kwargs)
+            if calls == nth and when == "after":
+                kill()
+            return result
+
+        setattr(owner, name, hooked)
+        if no_exchange:  # a system without renameat2: the swap takes two renames
+            atomic._exchange = lambda first, second: False  # type: ignore[assignment]
+
+    return patch
+
+
+def every_kill_point(
+    action: Callable[[], Any], target: Path, before: dict[str, bytes], points: list[tuple]
+) -> int:
+    """Kill ``action`` at each call of each point in turn; the target must stay as before."""
+    kills = 0
+    for owner, name, when, *options in points:
+        for nth in range(1, 50):
+            patch = at_call(owner, name, nth, when, no_exchange=bool(options))
+            if not killed_in_child(action, patch):
+                break
+            kills += 1
+            after = tree(target) if target.exists() else None
+            if options and after is None:
+                # killed between the two renames of the fallback swap: the previous result
+                # is aside under a hidden name, and the next write puts it back first
+                atomic.remove_leftovers(target)
+                after = tree(target)
+            assert after == before, f"killed {when} call {nth} of {name}{options}"
+    return kills
+
+
+def test_link_killed_at_every_step_of_writing(kit: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    args = link_command(kit, out)
+    assert CliRunner().invoke(app, args).exit_code == 0
+    before = tree(out)
+    assert {"clusters.csv", "links.csv", "stats.json"} <= set(before)
+
+    def action() -> None:
+        link_files(blks(kit), out, seed=3)
+
+    kills = every_kill_point(action, out, before, [
+        (Path, "write_bytes", "before"),  # the staging folder half written
+        (Path, "write_text", "before"),
+        (atomic, "_exchange", "before"),
+        (atomic, "_exchange", "after"),  # swapped in, the old result not yet removed
+        (shutil, "rmtree", "after"),
+        (os, "fsync", "before"),
+        (os, "replace", "before", "no exchange"),  # the two renames of the fallback swap
+        (os, "replace", "after", "no exchange"),
+    ])  # fmt: skip
+    assert kills >= 10
+    rerun_succeeds(args, out, before)
+
+
+def test_link_killed_while_writing_a_first_result(kit: Path, tmp_path: Path) -> None:
+    """With no previous result, a killed run leaves no folder, or a whole one."""
+    out = tmp_path / "results"
+
+    def action() -> None:
+        link_files(blks(kit), out, seed=3)
+
+    for nth in (1, 2, 3):
+        assert killed_in_child(action, at_call(Path, "write_bytes", nth, "before"))
+        assert not out.exists()
+    assert killed_in_child(action, at_call(os, "replace", 1, "before"))
+    assert not out.exists()
+    rerun_succeeds(link_command(kit, out), out, tree(_fresh_result(kit, tmp_path)))
+
+
+def _fresh_result(kit: Path, tmp_path: Path) -> Path:
+    reference = tmp_path / "reference"
+    link_files(blks(kit), reference, seed=3)
+    return reference
+
+
+class _KillingWriter:
+    """The output file's writer, killing the process at its ``nth`` write."""
+
+    def __init__(self, inner: Any, nth: int, kill: Callable[[], None], calls: list[int]) -> None:
+        self._inner, self._nth, self._kill, self._calls = inner, nth, kill, calls
+
+    def write(self, data: Any) -> int:
+        self._calls[0] += 1
+        if self._calls[0] == self._nth:
+            self._inner.write(bytes(data)[: len(data) // 2])  # half of it reaches the disk
+            self._inner.flush()
+            self._kill()
+        return int(self._inner.write(data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __enter__(self) -> _KillingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.close()
+
+
+def at_write(nth: int) -> Patch:
+    def patch(kill: Callable[[], None]) -> None:
+        original, calls = os.fdopen, [0]
+
+        def fdopen(fd: int, *args: Any, **kwargs: Any) -> Any:
+            return _KillingWriter(original(fd, *args, **kwargs), nth, kill, calls)
+
+        atomic.os.fdopen = fdopen  # type: ignore[assignment]
+
+    return patch
+
+
+def test_encode_killed_at_every_step_of_writing(kit: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hotline.blk"
+    args = encode_command(kit, out)
+    assert CliRunner().invoke(app, args).exit_code == 0
+    before = tree(out)
+    secret = read_secret_file(kit / "s.key")
+
+    def action() -> None:
+        encode_file(kit / "hotline.csv", out, secret=secret, agency="hotline")
+
+    kills = every_kill_point(action, out, before, [
+        (os, "fchmod", "after"),  # the temporary exists, empty
+        (os, "fsync", "before"),
+        (os, "replace", "before"),
+        (os, "replace", "after"),
+    ])  # fmt: skip
+    for nth in range(1, 50):
+        if not killed_in_child(action, at_write(nth)):
+            break
+        kills += 1
+        assert tree(out) == before, f"killed in write {nth}"
+    assert kills >= 6
+    assert killed_in_child(action, at_write(2))
+    assert hidden(tmp_path), "a half-written temporary, for the rerun to clear"
+    rerun_succeeds(args, out, before)
+
+
+# ----------------------------------------------------------------------------- real kills
+
+
+def _kill_when(command: list[str], folder: Path, *, delay: float | None, settle: float) -> None:
+    """Run ``blindlink`` and SIGKILL it after ``delay`` seconds, or (None) once a hidden
+    temporary appears in ``folder``, ``settle`` seconds later; or let it finish."""
+    process = subprocess.Popen(
+        [*BLINDLINK, *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    marker = f".{Path(command[command.index('--out') + 1]).name}.{process.pid}."
+    started = time.monotonic()
+    while process.poll() is None:
+        if delay is not None and time.monotonic() - started >= delay:
+            break
+        if delay is None and any(n.startswith(marker) for n in os.listdir(folder)):
+            time.sleep(settle)
+            break
+        time.sleep(0.0005)
     if process.poll() is None:
         os.kill(process.pid, signal.SIGKILL)
     process.wait()
 
 
-def _visible(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir() if not p.name.startswith(".")}
-
-
-@pytest.mark.parametrize("delay", [0.3, 1.0, 2.0])
-def test_killed_link_keeps_the_previous_result(encoded: Path, tmp_path: Path, delay: float) -> None:
-    blks = sorted(str(p) for p in encoded.glob("*.blk"))
-    out = tmp_path / "results"
-    subprocess.run([*BLINDLINK, "link", *blks, "--out", str(out), "--seed", "1"], check=True,
-                   capture_output=True)  # fmt: skip
-    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    _kill_after([*BLINDLINK, "link", *blks, "--out", str(out), "--seed", "2"], delay)
-    after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert set(after) == set(before), "the results folder is whole: old or new, never a mix"
-    assert after["stats.json"] == before["stats.json"]  # same inputs: same counts either way
-    for name, content in before.items():  # every file complete (entity ids may be the new ones)
-        assert after[name].count(b"\n") == content.count(b"\n")
-    done = subprocess.run([*BLINDLINK, "link", *blks, "--out", str(out)], capture_output=True)
-    assert done.returncode == 0, done.stderr
-    assert _visible(tmp_path) == {"results"}
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".results.")]
-
-
-@pytest.mark.parametrize("delay", [0.2, 0.8])
-def test_killed_encode_keeps_the_previous_file(encoded: Path, tmp_path: Path, delay: float) -> None:
-    source = encoded / "hotline.csv"
-    target = tmp_path / "hotline.blk"
-    shutil.copy(encoded / "hotline.blk", target)
-    before = target.read_bytes()
-    command = [*BLINDLINK, "encode", str(source), "--secret-file", str(encoded / "s.key"),
-               "--agency", "hotline", "--out", str(target)]  # fmt: skip
-    _kill_after(command, delay)
-    from blindlink.io.blk import read_blk
-
-    read_blk(target)  # whole and valid, whichever run wrote it
-    assert len(target.read_bytes()) == len(before)
-    done = subprocess.run(command, capture_output=True)
-    assert done.returncode == 0, done.stderr
-    assert [p.name for p in tmp_path.iterdir()] == ["hotline.blk"]
+@pytest.mark.parametrize("command", ["link", "encode"])
+def test_real_kills_keep_the_previous_output(kit: Path, tmp_path: Path, command: str) -> None:
+    """``blindlink`` as a command, SIGKILLed at a random moment and as it writes."""
+    out = tmp_path / ("results" if command == "link" else "hotline.blk")
+    args = link_command(kit, out) if command == "link" else encode_command(kit, out)
+    assert CliRunner().invoke(app, args).exit_code == 0
+    before = tree(out)
+    rng = random.Random(command)
+    for delay, settle in ((rng.uniform(0.05, 1.5), 0.0), (None, rng.uniform(0.0, 0.005))):
+        _kill_when(args, tmp_path, delay=delay, settle=settle)
+        assert tree(out) == before, (delay, settle)
+    rerun_succeeds(args, out, before)

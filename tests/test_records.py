@@ -99,9 +99,12 @@ def test_dataframe_errors() -> None:
 
 
 def test_wrong_delimiter_names_the_missing_columns(tmp_path: Path) -> None:
-    path = write(tmp_path, "record_id;given_name\n1;Ana\n")
+    path = write(tmp_path, "record_id|given_name\n1|Ana\n")
     with pytest.raises(InputError, match="missing columns record_id, given_name.*delimiter"):
         read(path)
+    # ';' (European spreadsheets) and tabs are read as they are: see test_hostile_input.py
+    semicolons = write(tmp_path, "record_id;given_name\n1;Ana\n", "semicolons.csv")
+    assert read(semicolons) == [{"record_id": "1", "given_name": "Ana"}]
 
 
 def test_huge_field_is_a_clear_error(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from blindlink.encoding.normalise import parse_partial_date
 from blindlink.synth import (
+    CASE_ATTRIBUTE_COLUMNS,
     TRUTH_COLUMNS,
     CorruptionRates,
     SyntheticData,
@@ -82,7 +83,7 @@ def test_default_size_is_realistic(default_data: SyntheticData) -> None:
 
 def test_columns_and_formats(data: SyntheticData) -> None:
     for _, r in _records(data):
-        assert tuple(r) == STANDARD_COLUMNS
+        assert tuple(r) == (*STANDARD_COLUMNS, *CASE_ATTRIBUTE_COLUMNS)
         assert all(isinstance(v, str) for v in r.values())
         dob = r["date_of_birth"]
         if dob not in UNKNOWN_TEXTS:
@@ -299,8 +300,9 @@ def test_write_dataset_round_trip(tmp_path: Path) -> None:
         assert paths[agency] == tmp_path / f"{agency}.csv"
         with paths[agency].open(encoding="utf-8", newline="") as fh:
             reader = csv.reader(fh)
-            assert tuple(next(reader)) == STANDARD_COLUMNS
-            assert [dict(zip(STANDARD_COLUMNS, row, strict=True)) for row in reader] == rows
+            header = (*STANDARD_COLUMNS, *CASE_ATTRIBUTE_COLUMNS)
+            assert tuple(next(reader)) == header
+            assert [dict(zip(header, row, strict=True)) for row in reader] == rows
     with paths["truth"].open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         assert tuple(reader.fieldnames or ()) == TRUTH_COLUMNS
@@ -311,3 +313,36 @@ def test_write_dataset_round_trip(tmp_path: Path) -> None:
         assert d.truth[key] == row["person_id"]
         assert tuple(filter(None, row["corruptions"].split(";"))) == d.corruptions[key]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_case_attribute_columns_vary_and_sometimes_disagree(data: SyntheticData) -> None:
+    from blindlink.encoding.attributes import AttributeCoder
+    from blindlink.schema import default_schema
+
+    optional = [a for a in default_schema().aggregate_attributes if a.optional]
+    coder = AttributeCoder(optional, on=dt.date(2024, 1, 1))
+    values: dict[str, dict[str, set[int]]] = {a.name: {} for a in optional}
+    for _, r in _records(data):
+        codes = coder.codes({c: [r[c]] for c in CASE_ATTRIBUTE_COLUMNS}, 1)[0]
+        for attribute, code in zip(optional, codes.tolist(), strict=True):
+            if code:  # every spelling the generator writes is one the built-in schema reads
+                values[attribute.name].setdefault(data.truth[(_, r["record_id"])], set()).add(code)
+        for column in CASE_ATTRIBUTE_COLUMNS:
+            if r[column] not in UNKNOWN_TEXTS:
+                assert codes[CASE_ATTRIBUTE_COLUMNS.index(column)], (column, r[column])
+    for name, per_person in values.items():
+        distinct = {code for codes in per_person.values() for code in codes}
+        assert len(distinct) >= 5, name  # realistic variation
+        disagreeing = sum(len(codes) > 1 for codes in per_person.values())
+        assert 0 < disagreeing < 0.5 * len(per_person), name  # occasional disagreement
+    clean = generate(300, seed=3, rates=CorruptionRates.none())
+    for agency, r in _records(clean):
+        person = clean.persons[clean.truth[(agency, r["record_id"])]]
+        assert r["exploitation_type"] in _spellings(person["exploitation_type"])
+        assert r["country_of_exploitation"] == person["country_of_exploitation"]
+
+
+def _spellings(code: str) -> set[str]:
+    from blindlink.synth.generator import _EXPLOITATION_SPELLINGS
+
+    return set(_EXPLOITATION_SPELLINGS[code])

@@ -47,3 +47,9 @@ class OutputError(BlindlinkError):
     """An output location that cannot be written safely."""
 
     exit_code = 8
+
+
+class BackendError(BlindlinkError):
+    """A compute backend that is missing, unreachable, or lost work it was given."""
+
+    exit_code = 9

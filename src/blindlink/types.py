@@ -18,14 +18,53 @@ STANDARD_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: Code of a missing (unknown, unusable) attribute value in :attr:`RecordAttributes.codes`.
+MISSING_CODE = 0
+
+
+@dataclass(frozen=True)
+class AttributeColumn:
+    """One aggregate attribute an agency sends in the clear: its name and its possible values.
+
+    Values are coarse by construction (a closed list of codes, age bands, years), fixed by the
+    linkage schema. ``kind`` is ``categorical``, ``age_band`` or ``year``; ``reference_date``
+    (``YYYY-MM-DD``) is the date ages were counted to, for ``age_band`` only.
+    """
+
+    name: str
+    kind: str
+    values: tuple[str, ...]
+    reference_date: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordAttributes:
+    """Aggregate attributes of an agency's records, one row per record, in record order.
+
+    ``codes[i, j]`` is record ``i``'s value of ``columns[j]``: :data:`MISSING_CODE` (0) when
+    unknown, else ``c`` for ``columns[j].values[c - 1]`` (``uint16``, shape
+    ``(n_records, len(columns))``). They are for counting only: never personal details beyond
+    these coarse values, and never a reason to look a record up.
+    """
+
+    columns: tuple[AttributeColumn, ...]
+    codes: npt.NDArray[np.uint16] = field(repr=False)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+
 @dataclass(frozen=True)
 class EncodedBatch:
     """One agency's encoded records: what leaves the agency, and all the coordinator sees.
 
     ``filters`` holds one packed Bloom filter per record (``uint8``, shape
     ``(n_records, filter_bits // 8)``, bit ``i`` of a filter is bit ``7 - i % 8`` of byte
-    ``i // 8``: the same byte layout as anonlink's CLKs). Record ids and filters are left out of
-    the repr so that they never reach a log or a traceback.
+    ``i // 8``: the same byte layout as anonlink's CLKs). ``attributes``, when the schema
+    marks aggregate attributes, holds their coarse values per record, sent in the clear for
+    counting. Record ids, filters and attributes are left out of the repr so that they never
+    reach a log or a traceback.
     """
 
     agency: str
@@ -34,6 +73,7 @@ class EncodedBatch:
     filter_bits: int
     record_ids: tuple[str, ...] = field(repr=False)
     filters: npt.NDArray[np.uint8] = field(repr=False)
+    attributes: RecordAttributes | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.record_ids)

@@ -4,14 +4,23 @@ Every file blindlink writes goes to a temporary sibling first and is renamed int
 interrupted run, a full disk or an exception never leaves a half-written file behind and never
 destroys the previous result. A run killed outright (SIGKILL, power loss) can leave its hidden
 temporary behind; the next write of the same target removes it.
+
+A folder is swapped in for the previous one in a single step where the system can (Linux:
+``renameat2`` with ``RENAME_EXCHANGE``); elsewhere it takes two renames, and a run killed
+between them leaves the previous folder under a hidden name, which the next write of the same
+target puts back before anything else.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -35,14 +44,24 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_leftovers(target: Path) -> None:
-    """Delete temporaries next to ``target`` left by writers that no longer run (killed runs)."""
+    """Delete temporaries next to ``target`` left by writers that no longer run (killed runs).
+
+    A previous result that a killed run had moved aside (``.old``) is put back first if
+    ``target`` is missing: then the run was killed between the two renames of a swap.
+    """
     directory = target.parent if str(target.parent) else Path(".")
+    leftovers = []
     for candidate in directory.glob(f".{target.name}.*"):
         rest = candidate.name[len(target.name) + 2 :]
         pid_text, _, tail = rest.partition(".")
         if not pid_text.isdigit() or not tail.endswith((".tmp", ".old")):
             continue
         if _pid_alive(int(pid_text)):
+            continue
+        leftovers.append(candidate)
+    for candidate in leftovers:
+        if candidate.name.endswith(".old") and not os.path.lexists(target):
+            os.replace(candidate, target)
             continue
         if candidate.is_dir():
             shutil.rmtree(candidate, ignore_errors=True)
@@ -95,6 +114,35 @@ def atomic_file(path: str | os.PathLike[str], *, mode: int = 0o644) -> Iterator[
     _fsync_directory(directory)
 
 
+RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """Linux's ``renameat2`` from the C library, or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):  # a C library older than glibc 2.28, or none found
+        return None
+    return function
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths in one atomic step; False where the system cannot."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE):
+        code = ctypes.get_errno()
+        if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            return False  # kernel or file system without the exchange
+        raise OSError(code, os.strerror(code), str(second))
+    return True
+
+
 @contextmanager
 def atomic_directory(
     path: str | os.PathLike[str], *, replaceable: frozenset[str]
@@ -125,7 +173,9 @@ def atomic_directory(
         raise OutputError(f"{target}: cannot write in {parent} ({exc.strerror})") from exc
     try:
         yield staging
-        if target.exists():
+        if target.exists() and _exchange(staging, target):
+            shutil.rmtree(staging, ignore_errors=True)  # it holds the previous result now
+        elif target.exists():
             retired = Path(tempfile.mkdtemp(prefix=_prefix(target), suffix=".old", dir=parent))
             retired.rmdir()
             os.replace(target, retired)

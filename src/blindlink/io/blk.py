@@ -13,6 +13,9 @@ Why it looks the way it does:
   no per-record work.
 * A SHA-256 trailer catches truncated copies, bit flips and accidental edits. It does not prove
   who made the file; that will come as signed variants announced by the flags field.
+* Aggregate attributes (flag bit 0) follow the filters as a ``uint16`` code per record and
+  attribute, their values listed once in the header: one read, no per-record parsing, and a
+  file without them is byte for byte what earlier releases wrote.
 
 Every error names the file and what is wrong with it -- never a record id or filter bytes,
 because error text ends up in logs and e-mails.
@@ -28,19 +31,22 @@ import os
 import re
 import struct
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from blindlink.errors import EncodedFileError, InputError, OutputError
 from blindlink.io.atomic import atomic_file
-from blindlink.types import EncodedBatch
+from blindlink.types import AttributeColumn, EncodedBatch, RecordAttributes
 
 __all__ = [
     "BlkWriter",
+    "Destination",
+    "FLAG_ATTRIBUTES",
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "MAGIC",
@@ -55,10 +61,19 @@ MAGIC = b"BLINDLNK"
 FORMAT_VERSION = 1
 #: Value of the header's ``format`` key: tells encodings apart from other blindlink files.
 FORMAT_NAME = "blindlink-encodings"
+#: Flag bit: an attributes section (aggregate attributes in the clear) follows the filters.
+FLAG_ATTRIBUTES = 0x0001
+#: Flags this module reads and writes.
+_KNOWN_FLAGS = FLAG_ATTRIBUTES
 
 #: magic, u16 format version, u16 flags, u32 header length.
 _PREFIX = struct.Struct("<8sHHI")
 _ID_LENGTH = struct.Struct("<I")
+_CODE = np.dtype("<u2")
+_ATTRIBUTE_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_DATE_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
+#: Codes are uint16 and 0 means unknown.
+_MAX_ATTRIBUTE_VALUES = 0xFFFF
 _TRAILER_BYTES = hashlib.sha256().digest_size  # 32
 #: A format-1 header is a few hundred bytes; anything near this limit is not one.
 MAX_HEADER_BYTES = 65536
@@ -70,6 +85,10 @@ _AGENCY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _AGENCY_RULE = (
     "use 1 to 64 characters from A-Z, a-z, 0-9, '_', '.' and '-', starting with a letter "
     "or digit, not ending in '.' and without '..'"
+)
+#: Names Windows keeps for devices, whatever the extension: ``agencies/CON.csv`` is no file there.
+_RESERVED_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 )
 _FINGERPRINT_RE = re.compile(r"[0-9a-f]{64}")
 _KEY_CHECK_RE = re.compile(r"[0-9a-f]{32}")
@@ -94,7 +113,8 @@ def check_agency_name(name: str) -> str:
     """Return ``name`` if it is a safe agency name; raise :class:`InputError` otherwise.
 
     The coordinator turns agency names into output file names, so a name must not be able to
-    climb out of a folder (``../x``), name a sub-folder (``a/b``), hide (``.x``) or be empty.
+    climb out of a folder (``../x``), name a sub-folder (``a/b``), hide (``.x``), name a
+    Windows device (``CON``, ``nul.x``) or be empty.
     """
     if not isinstance(name, str):
         raise InputError(f"agency name must be text, not {type(name).__name__}: {_AGENCY_RULE}")
@@ -102,6 +122,11 @@ def check_agency_name(name: str) -> str:
         raise InputError(f"agency name is empty: {_AGENCY_RULE}")
     if _AGENCY_RE.fullmatch(name) is None or name.endswith(".") or ".." in name:
         raise InputError(f"agency name {_shown(name)} is not allowed: {_AGENCY_RULE}")
+    if name.split(".", 1)[0].casefold() in _RESERVED_NAMES:
+        raise InputError(
+            f"agency name {_shown(name)} is not allowed: Windows reserves it for a device "
+            "(CON, PRN, AUX, NUL, COM0-9, LPT0-9, with or without an extension)"
+        )
     return name
 
 
@@ -146,6 +171,10 @@ def _write_blk(path: str | os.PathLike[str], batch: EncodedBatch, *, producer: s
     if not isinstance(producer, str) or not 0 < len(producer) <= _MAX_PRODUCER_CHARS:
         raise InputError(f"producer must be 1 to {_MAX_PRODUCER_CHARS} characters of text")
     filters, id_section = _check_batch(batch)
+    columns, codes = None, b""
+    if batch.attributes is not None:
+        columns = _check_columns(batch.attributes.columns)
+        codes = _check_codes(batch.attributes.codes, len(batch.record_ids), columns)
     head = _head(
         batch.agency,
         batch.schema_fingerprint,
@@ -154,10 +183,11 @@ def _write_blk(path: str | os.PathLike[str], batch: EncodedBatch, *, producer: s
         record_count=len(batch.record_ids),
         ids_bytes=len(id_section),
         producer=producer,
+        attributes=columns,
     )
     digest = hashlib.sha256()
     with atomic_file(path) as out:
-        for part in (head, id_section, _bytes_view(filters)):
+        for part in (head, id_section, _bytes_view(filters), codes):
             digest.update(part)
             out.write(part)
         out.write(digest.digest())
@@ -172,21 +202,103 @@ def _head(
     record_count: int,
     ids_bytes: int,
     producer: str,
+    attributes: tuple[AttributeColumn, ...] | None = None,
 ) -> bytes:
     """The fixed prefix and the canonical JSON header: everything before the ids section."""
-    header = _canonical_json(
-        {
-            "agency": agency,
-            "filter_bits": filter_bits,
-            "format": FORMAT_NAME,
-            "ids_bytes": ids_bytes,
-            "key_check": key_check,
-            "producer": producer,
-            "record_count": record_count,
-            "schema_fingerprint": schema_fingerprint,
-        }
-    )
-    return _PREFIX.pack(MAGIC, FORMAT_VERSION, 0, len(header)) + header
+    document: dict[str, Any] = {
+        "agency": agency,
+        "filter_bits": filter_bits,
+        "format": FORMAT_NAME,
+        "ids_bytes": ids_bytes,
+        "key_check": key_check,
+        "producer": producer,
+        "record_count": record_count,
+        "schema_fingerprint": schema_fingerprint,
+    }
+    flags = 0
+    if attributes is not None:
+        flags |= FLAG_ATTRIBUTES
+        document["attributes"] = [_column_document(column) for column in attributes]
+    header = _canonical_json(document)
+    if len(header) > MAX_HEADER_BYTES:
+        raise InputError(
+            f"the header would be {len(header)} bytes (at most {MAX_HEADER_BYTES}): "
+            "too many attribute values"
+        )
+    return _PREFIX.pack(MAGIC, FORMAT_VERSION, flags, len(header)) + header
+
+
+def _column_document(column: AttributeColumn) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "kind": column.kind,
+        "name": column.name,
+        "values": list(column.values),
+    }
+    if column.reference_date is not None:
+        document["reference_date"] = column.reference_date
+    return document
+
+
+def _column_problem(column: object) -> str | None:
+    """Why ``column`` cannot be an attribute column, or None."""
+    if not isinstance(column, AttributeColumn):
+        return f"is {type(column).__name__}, not an AttributeColumn"
+    if not isinstance(column.name, str) or not _ATTRIBUTE_NAME_RE.fullmatch(column.name):
+        return "has a name that is not 1 to 64 of a-z, 0-9 and '_' starting with a letter"
+    if not isinstance(column.kind, str) or not column.kind:
+        return "has no kind"
+    values = column.values
+    if not isinstance(values, tuple | list) or not 0 < len(values) <= _MAX_ATTRIBUTE_VALUES:
+        return f"must have 1 to {_MAX_ATTRIBUTE_VALUES} values"
+    if not all(isinstance(value, str) and value for value in values):
+        return "has a value that is not non-empty text"
+    if len(set(values)) != len(values):
+        return "repeats a value"
+    reference = column.reference_date
+    if reference is not None and not (isinstance(reference, str) and _DATE_RE.fullmatch(reference)):
+        return "has a reference date that is not YYYY-MM-DD"
+    return None
+
+
+def _check_columns(columns: object) -> tuple[AttributeColumn, ...]:
+    """Attribute columns for writing: at least one, each valid, names distinct."""
+    if not isinstance(columns, tuple | list) or not columns:
+        raise InputError("attributes must name at least one attribute column")
+    names: set[str] = set()
+    for position, column in enumerate(columns, start=1):
+        if problem := _column_problem(column):
+            raise InputError(f"attribute column {position} {problem}")
+        if column.name in names:
+            raise InputError(f"attribute column {position} repeats the name {column.name!r}")
+        names.add(column.name)
+    return tuple(columns)
+
+
+def _check_codes(codes: object, records: int, columns: tuple[AttributeColumn, ...]) -> bytes:
+    """The attributes section for ``records`` records: the codes, checked, as bytes."""
+    if not isinstance(codes, np.ndarray) or codes.dtype != np.uint16:
+        raise InputError("attribute codes must be a numpy array of dtype uint16")
+    if codes.shape != (records, len(columns)):
+        raise InputError(
+            f"attribute codes have shape {codes.shape}; {records} records of "
+            f"{len(columns)} attributes need shape ({records}, {len(columns)})"
+        )
+    if problem := _code_range_problem(codes, columns):
+        raise InputError(problem)
+    return np.ascontiguousarray(codes, dtype=_CODE).tobytes()
+
+
+def _code_range_problem(codes: npt.NDArray[np.uint16], columns: Sequence[AttributeColumn]) -> str:
+    """A message for the first attribute with a code beyond its values, or ''."""
+    if not codes.size:
+        return ""
+    highest = codes.max(axis=0)
+    for column, top in zip(columns, highest.tolist(), strict=True):
+        if top > len(column.values):
+            return (
+                f"attribute {column.name!r} has a code above its {len(column.values)} values"
+            )
+    return ""
 
 
 def _check_identity(agency: str, schema_fingerprint: str, key_check: str, bits: int) -> None:
@@ -274,6 +386,18 @@ def _check_batch(batch: EncodedBatch) -> tuple[npt.NDArray[np.uint8], bytes]:
     return filters, id_section
 
 
+class Sink(Protocol):
+    """Where :class:`BlkWriter` writes a file's bytes: an open file, or a sealing writer."""
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int: ...
+
+
+#: Opens somewhere else than a path for :class:`BlkWriter` to write a file into, given the
+#: file's size in bytes (``pipeline.exchange.encoded_destination``: sealed as it is written,
+#: so the plain file never exists under a name on disk).
+Destination = Callable[[int], AbstractContextManager[Sink]]
+
+
 class BlkWriter:
     """Writes a ``.blk`` file chunk by chunk, in memory independent of the number of records.
 
@@ -291,7 +415,12 @@ class BlkWriter:
 
     Leaving the block without :meth:`finish` (an exception, say) writes nothing; an existing
     file at ``path`` is replaced only once the new one is complete. The file is byte for byte
-    the one :func:`write_blk` writes for the same records.
+    the one :func:`write_blk` writes for the same records. With ``attributes`` (the aggregate
+    attribute columns), every :meth:`add` gives the records' attribute codes too.
+
+    With ``destination``, :meth:`finish` writes the file's bytes there instead of to
+    ``path`` (which then only names the folder of the temporaries), and the batch's filters
+    are mapped from the unnamed temporary that holds them.
     """
 
     def __init__(
@@ -302,8 +431,12 @@ class BlkWriter:
         schema_fingerprint: str,
         key_check: str,
         filter_bits: int,
+        attributes: Sequence[AttributeColumn] | None = None,
+        destination: Destination | None = None,
     ) -> None:
         _check_identity(agency, schema_fingerprint, key_check, filter_bits)
+        self._destination = destination
+        self._columns = None if attributes is None else _check_columns(attributes)
         self._path = Path(path)
         self._identity = (agency, schema_fingerprint, key_check, filter_bits)
         self._ids: list[str] = []
@@ -320,6 +453,12 @@ class BlkWriter:
         except OSError as exc:
             self._id_spool.close()
             self._spool_failed(exc)
+        try:
+            self._code_spool = tempfile.TemporaryFile(dir=directory)
+        except OSError as exc:
+            self._id_spool.close()
+            self._filter_spool.close()
+            self._spool_failed(exc)
 
     def __enter__(self) -> BlkWriter:
         return self
@@ -327,15 +466,29 @@ class BlkWriter:
     def __exit__(self, *exc_info: object) -> None:
         self._id_spool.close()
         self._filter_spool.close()
+        self._code_spool.close()
 
-    def add(self, record_ids: Sequence[str], filters: npt.NDArray[np.uint8]) -> None:
-        """Append records: their ids and their packed filters (ids must all be distinct:
-        :meth:`finish` checks)."""
+    def add(
+        self,
+        record_ids: Sequence[str],
+        filters: npt.NDArray[np.uint8],
+        attributes: npt.NDArray[np.uint16] | None = None,
+    ) -> None:
+        """Append records: their ids, their packed filters and, if the writer has attribute
+        columns, their attribute codes (ids must all be distinct: :meth:`finish` checks)."""
         packed = _check_filters(filters, len(record_ids), self._identity[3])
+        codes = b""
+        if self._columns is not None:
+            if attributes is None:
+                raise InputError("this writer sends attributes: give each record's codes")
+            codes = _check_codes(attributes, len(record_ids), self._columns)
+        elif attributes is not None:
+            raise InputError("this writer has no attribute columns: give no codes")
         entries = _id_entries(record_ids, len(self._ids) + 1)
         try:
             self._id_spool.write(entries)
             self._filter_spool.write(_bytes_view(packed))
+            self._code_spool.write(codes)
         except OSError as exc:
             self._spool_failed(exc)
         self._ids += record_ids
@@ -361,11 +514,22 @@ class BlkWriter:
             record_count=count,
             ids_bytes=self._ids_bytes,
             producer=_default_producer(),
+            attributes=self._columns,
         )
         digest = hashlib.sha256(head)
-        with atomic_file(self._path) as out:
+        spools = (self._id_spool, self._filter_spool, self._code_spool)
+        output: AbstractContextManager[Sink]
+        if self._destination is None:
+            output = atomic_file(self._path)
+        else:
+            try:
+                size = len(head) + sum(spool.seek(0, io.SEEK_END) for spool in spools)
+            except OSError as exc:  # flushing a spool's buffer onto a full disk
+                self._spool_failed(exc)
+            output = self._destination(size + _TRAILER_BYTES)
+        with output as out:
             out.write(head)
-            for spool in (self._id_spool, self._filter_spool):
+            for spool in spools:
                 spool.seek(0)
                 while block := spool.read(_READ_CHUNK):
                     digest.update(block)
@@ -373,13 +537,24 @@ class BlkWriter:
             out.write(digest.digest())
         width = bits // 8
         filters: npt.NDArray[np.uint8] = np.zeros((0, width), dtype=np.uint8)
-        if count:
+        if count and self._destination is not None:
+            self._filter_spool.flush()
+            filters = np.memmap(self._filter_spool, dtype=np.uint8, mode="r", shape=(count, width))
+        elif count:
             filters = np.memmap(
                 self._path,
                 dtype=np.uint8,
                 mode="r",
                 offset=len(head) + self._ids_bytes,
                 shape=(count, width),
+            )
+        attributes = None
+        if self._columns is not None:
+            self._code_spool.seek(0)
+            raw = self._code_spool.read()
+            codes = np.frombuffer(raw, dtype=_CODE).astype(np.uint16)
+            attributes = RecordAttributes(
+                self._columns, codes.reshape(count, len(self._columns))
             )
         return EncodedBatch(
             agency=agency,
@@ -388,6 +563,7 @@ class BlkWriter:
             filter_bits=bits,
             record_ids=tuple(self._ids),
             filters=filters,
+            attributes=attributes,
         )
 
     def _spool_failed(self, exc: OSError) -> NoReturn:
@@ -454,11 +630,13 @@ class _Reader:
                 f"{header_end + _TRAILER_BYTES}"
             )
         header = self._parse_header(self.take(header_length))
+        columns = self._parse_attributes(header, flags)
         record_count: int = header["record_count"]
         filter_bits: int = header["filter_bits"]
         ids_bytes: int = header["ids_bytes"]
         width = filter_bits // 8
-        expected = header_end + ids_bytes + record_count * width + _TRAILER_BYTES
+        codes_bytes = record_count * len(columns or ()) * _CODE.itemsize
+        expected = header_end + ids_bytes + record_count * width + codes_bytes + _TRAILER_BYTES
         if self.size < expected:
             self.fail(
                 f"is truncated: {self.size} bytes, but its header declares {expected} "
@@ -469,11 +647,19 @@ class _Reader:
         id_section = self.take(ids_bytes)
         filters = np.empty((record_count, width), dtype=np.uint8)
         self._read_into(filters)
+        code_section = self.take(codes_bytes)
         trailer = self.handle.read(_TRAILER_BYTES)
         if trailer != self.digest.digest():
             self.fail("corrupted or modified: checksum does not match")
         agency = self._check_content(header)
         record_ids = self._parse_ids(id_section, record_count)
+        attributes = None
+        if columns is not None:
+            codes = np.frombuffer(code_section, dtype=_CODE).astype(np.uint16)
+            codes = codes.reshape(record_count, len(columns))
+            if problem := _code_range_problem(codes, columns):
+                self.fail(f"attributes section: {problem}")
+            attributes = RecordAttributes(columns, codes)
         return EncodedBatch(
             agency=agency,
             schema_fingerprint=header["schema_fingerprint"],
@@ -481,7 +667,37 @@ class _Reader:
             filter_bits=filter_bits,
             record_ids=record_ids,
             filters=filters,
+            attributes=attributes,
         )
+
+    def _parse_attributes(
+        self, header: Mapping[str, Any], flags: int
+    ) -> tuple[AttributeColumn, ...] | None:
+        """The attribute columns the header declares (flag bit 0), or None without them."""
+        if not flags & FLAG_ATTRIBUTES:
+            if "attributes" in header:
+                self.corrupt_or("header has 'attributes' but the attributes flag is not set")
+            return None
+        listed = header.get("attributes")
+        if not isinstance(listed, list) or not listed:
+            self.corrupt_or("the attributes flag is set but the header lists no 'attributes'")
+        columns: list[AttributeColumn] = []
+        for position, entry in enumerate(listed, start=1):
+            if not isinstance(entry, dict):
+                self.corrupt_or(f"header attribute {position} is not a JSON object")
+            values = entry.get("values")
+            column = AttributeColumn(  # checked just below
+                name=entry.get("name", ""),
+                kind=entry.get("kind", ""),
+                values=tuple(values) if isinstance(values, list) else cast(tuple[str], values),
+                reference_date=entry.get("reference_date"),
+            )
+            if problem := _column_problem(column):
+                self.corrupt_or(f"header attribute {position} {problem}")
+            if any(column.name == other.name for other in columns):
+                self.corrupt_or(f"header attribute {position} repeats the name of an earlier one")
+            columns.append(column)
+        return tuple(columns)
 
     def _check_version(self, version: int, flags: int) -> None:
         if version > FORMAT_VERSION:
@@ -494,7 +710,7 @@ class _Reader:
                 f"made by an older blindlink (format {version}); this blindlink reads "
                 f"format {FORMAT_VERSION}: encode the records again"
             )
-        if flags != 0:
+        if flags & ~_KNOWN_FLAGS:
             self.fail(
                 f"uses format features this blindlink does not support (flags 0x{flags:04x}; "
                 "signed or encrypted files need a newer blindlink)"

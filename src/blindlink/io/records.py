@@ -8,16 +8,24 @@ record: the encoders work column by column, and a dict per record costs as much 
 the CSV line. A CSV file can be read in chunks (:func:`csv_record_chunks`), so that encoding
 a file needs memory for one chunk, not for the whole file; only the record ids of the whole
 file are kept, to refuse a repeated id with the line of its first occurrence.
+
+Hostile files cost bounded memory: no line is read past :data:`MAX_LINE_CHARS` characters
+and no field past the CSV reader's field limit. Only UTF-8 is read (a byte order mark is
+skipped), with no option to declare another encoding: a wrongly declared legacy encoding
+decodes without any error into other letters, whose filters would then silently fail to
+match; a byte that is not UTF-8 is reported with its line and column instead.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import compress, islice, repeat
+from functools import partial
+from itertools import chain, compress, islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,6 +36,16 @@ Record = Mapping[str, str]
 #: Cell texts that pandas writes for a missing value: read as empty, i.e. missing.
 _MISSING_TEXTS = frozenset({"<NA>", "NaT", "nan"})
 _AS_MISSING = dict.fromkeys(_MISSING_TEXTS, "")
+#: A line longer than this many characters (its end included) is refused: no CSV of case
+#: records has one, and reading it whole would let a file without line ends fill the memory.
+MAX_LINE_CHARS = 1 << 20
+#: Delimiters a header line may use: ',' unless the header has no comma but one of the
+#: others (spreadsheets set to a European locale save ';').
+_OTHER_DELIMITERS = (";", "\t")
+#: A NUL, or a character the ``surrogateescape`` decoder makes of a byte that is not UTF-8
+#: (a strict UTF-8 decoder never produces these), in the careful reading.
+_SUSPECT = re.compile("[\x00\udc80-\udcff]")
+_UTF16_BOMS = ("\udcff\udcfe", "\udcfe\udcff")
 
 
 @dataclass(frozen=True)
@@ -82,16 +100,76 @@ class RecordTable:
 
 
 def _check_columns(source: str, header: Sequence[str], required: Sequence[str]) -> None:
+    """Every required column once in the header.
+
+    The header's names are listed only when some required column is among them: a first
+    line without any may be a record (a file without its header line), whose values must
+    not end up in the message.
+    """
     missing = [c for c in required if c not in header]
     if missing:
         listed = ", ".join(missing)
-        hint = ""
-        if len(header) == 1 and any(mark in header[0] for mark in ";\t|"):
-            hint = "; the file seems to use another delimiter: save it as comma-separated CSV"
+        if len(missing) < len(required):
+            found = f"the header has: {', '.join(header)}"
+        elif len(header) == 1 and any(mark in header[0] for mark in ";\t|"):
+            found = "line 1 has none of the expected columns; the file seems to use another "
+            found += "delimiter: save it as comma-separated CSV"
+        else:
+            found = "line 1 has none of the expected columns: is the header line missing?"
         raise InputError(
-            f"{source}: missing column{'s' if len(missing) > 1 else ''} {listed} "
-            f"(the header has: {', '.join(header) or 'nothing'}){hint}"
+            f"{source}: missing column{'s' if len(missing) > 1 else ''} {listed} ({found})"
         )
+    for name in required:
+        if header.count(name) > 1:
+            first, second = [i + 1 for i, h in enumerate(header) if h == name][:2]
+            raise InputError(
+                f"{source}: line 1: column {name} appears more than once in the header "
+                f"(fields {first} and {second}); which one to read is unclear"
+            )
+
+
+def _delimiter(line: str) -> str:
+    """The delimiter of a file whose header starts with ``line``: ',' unless the line has no
+    comma and has a ';' or a tab (then that), so European spreadsheet exports read as they are."""
+    if "," not in line:
+        for mark in _OTHER_DELIMITERS:
+            if mark in line:
+                return mark
+    return ","
+
+
+class _LineTooLong(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _bounded_lines(handle: TextIO) -> Iterator[str]:
+    """The lines of ``handle`` (ended by LF, CR LF or CR), none read past
+    :data:`MAX_LINE_CHARS` characters: raises :class:`_LineTooLong` for a longer one."""
+    for number, line in enumerate(iter(partial(handle.readline, MAX_LINE_CHARS + 1), ""), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise _LineTooLong(number)
+        yield line
+
+
+def _too_long(source: str, line: int) -> InputError:
+    return InputError(
+        f"{source}: line {line}: longer than {MAX_LINE_CHARS:,} characters (is this a CSV "
+        "file of case records?)"
+    )
+
+
+def _malformed(source: str, line: int, exc: csv.Error, record_start: int) -> InputError:
+    """The message for a CSV syntax error at ``line`` (file numbering), value-free."""
+    reason = str(exc)
+    if reason.startswith("field larger than field limit"):
+        line = record_start  # the field may span lines: name the record's first
+        reason = f"a field is longer than {csv.field_size_limit():,} characters"
+    elif reason.startswith("unexpected end of data"):
+        line = record_start
+        reason = "a quote opened in the record starting on this line is never closed"
+    return InputError(f"{source}: line {line}: malformed CSV ({reason})")
 
 
 class RecordIds:
@@ -138,10 +216,13 @@ class RecordIds:
 
 
 class _CsvBatches:
-    """A UTF-8 CSV file read in batches of rows, each checked (field count, NUL bytes).
+    """A UTF-8 CSV file read in batches of rows, each checked (field count, NUL bytes,
+    bytes that are not UTF-8, line length).
 
-    Problems are reported in file order: a bad row is reported before a later decoding or
-    quoting error, as a line-by-line reader would.
+    Problems are reported in file order: a bad row is reported before a later quoting error,
+    as a line-by-line reader would. Bytes that are not UTF-8 are decoded as lone surrogates
+    (``surrogateescape``) and reported with their line and column; lines are read no longer
+    than :data:`MAX_LINE_CHARS`, fields no longer than the CSV reader's field limit.
     """
 
     def __init__(self, path: Path, source: str) -> None:
@@ -156,15 +237,22 @@ class _CsvBatches:
         """
         source = self._source
         try:
-            handle = self._path.open(encoding="utf-8-sig", newline="")
+            handle = self._path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
         except OSError as exc:
             raise InputError(f"{source}: cannot open ({exc.strerror})") from exc
         with handle:
-            reader = csv.reader(handle, strict=True)
             rows: list[list[str]] = []
             lines: list[int] = []
             header: list[str] | None = None
+            done = 0  # lines read up to the end of the last record
             try:
+                physical = _bounded_lines(handle)
+                first = next(physical, "")
+                reader = csv.reader(
+                    chain([first] if first else [], physical),
+                    delimiter=_delimiter(first),
+                    strict=True,
+                )
                 for row in reader:
                     if header is None:
                         _check_rows(source, [row], [reader.line_num], None)
@@ -174,37 +262,48 @@ class _CsvBatches:
                         rows.append(row)
                         lines.append(reader.line_num)
                         if len(rows) == size:
-                            _check_rows(source, rows, lines, len(header))
+                            _check_rows(source, rows, lines, header)
                             yield header, rows, lines
                             rows, lines = [], []
-            except UnicodeDecodeError as exc:
-                _check_rows(source, rows, lines, None if header is None else len(header))
-                raise InputError(
-                    f"{source}: line {reader.line_num + 1}: not UTF-8 text; export the CSV as UTF-8"
-                ) from exc
+                    done = reader.line_num
+            except _LineTooLong as exc:
+                _check_rows(source, rows, lines, header)
+                raise _too_long(source, exc.line) from None
             except csv.Error as exc:
-                _check_rows(source, rows, lines, None if header is None else len(header))
-                raise InputError(
-                    f"{source}: line {reader.line_num}: malformed CSV ({exc})"
-                ) from exc
+                _check_rows(source, rows, lines, header)
+                raise _malformed(source, reader.line_num, exc, done + 1) from exc
             if header is None:
                 raise InputError(f"{source}: empty file (expected a header line and records)")
             if rows:
-                _check_rows(source, rows, lines, len(header))
+                _check_rows(source, rows, lines, header)
                 yield header, rows, lines
 
 
-def _check_rows(source: str, rows: list[list[str]], lines: list[int], width: int | None) -> None:
-    """Raise for the first row with a NUL byte or (given ``width``) a wrong field count."""
-    nul = "\x00" in "".join(map("".join, rows))
+def _check_rows(
+    source: str, rows: list[list[str]], lines: list[int], header: Sequence[str] | None
+) -> None:
+    """Raise for the first row with a NUL byte, a byte that is not UTF-8 or (given the
+    ``header``) a wrong field count; ``header`` None checks the header line itself."""
+    width = None if header is None else len(header)
+    suspect = _SUSPECT.search("".join(map("".join, rows))) is not None
     wrong = width is not None and set(map(len, rows)) - {width}
-    if not (nul or wrong):
+    if not (suspect or wrong):
         return
     for row, line in zip(rows, lines, strict=True):
-        if any("\x00" in cell for cell in row):
+        for index, cell in enumerate(row):
+            if (found := _SUSPECT.search(cell)) is None:
+                continue
+            column = f" in column {header[index]}" if header and index < len(header) else ""
+            if header is None and index == 0 and cell.startswith(_UTF16_BOMS):
+                raise InputError(f"{source}: line {line}: UTF-16 text; export the CSV as UTF-8")
+            if found.group() == "\x00":
+                raise InputError(
+                    f"{source}: line {line}: contains a NUL byte{column} (a UTF-16 or binary "
+                    "file? export the CSV as UTF-8)"
+                )
             raise InputError(
-                f"{source}: line {line}: contains a NUL byte (a UTF-16 or binary "
-                "file? export the CSV as UTF-8)"
+                f"{source}: line {line}: not UTF-8 text{column}; export the CSV as UTF-8 "
+                "(in Excel: 'CSV UTF-8')"
             )
         if width is not None and len(row) != width:
             raise InputError(
@@ -257,6 +356,8 @@ class CsvLayout:
     source: str
     width: int
     columns: tuple[tuple[str, int], ...]
+    header: tuple[str, ...] = ()
+    delimiter: str = ","
 
 
 @dataclass(frozen=True)
@@ -304,7 +405,8 @@ def csv_line_chunks(
     with handle:
         try:
             header_lines, _ = _whole_records(handle, [], 1, max_chunk_chars)
-            rows = list(csv.reader(header_lines, strict=True))
+            delimiter = _delimiter(header_lines[0]) if header_lines else ","
+            rows = list(csv.reader(header_lines, delimiter=delimiter, strict=True))
         except (UnicodeDecodeError, csv.Error) as exc:
             raise IrregularCsv(source) from exc
         if len(rows) != 1:
@@ -316,6 +418,8 @@ def csv_line_chunks(
             source=source,
             width=len(header),
             columns=tuple((name, header.index(name)) for name in required),
+            header=tuple(header),
+            delimiter=delimiter,
         )
         yield layout, _line_chunks(handle, len(header_lines), lines_per_chunk, max_chunk_chars)
 
@@ -340,12 +444,16 @@ def _whole_records(
     (lines of whole records, lines of a record still open).
 
     Raises :class:`IrregularCsv` when the lines grow past ``max_chars`` characters without a
-    line that ends a record, or the file ends inside a quoted field (an unclosed quote).
+    line that ends a record, a line is longer than :data:`MAX_LINE_CHARS` (it is not read
+    further), or the file ends inside a quoted field (an unclosed quote).
     """
     lines = list(carry)
     quotes = list(map(str.count, lines, repeat('"')))
     while True:
-        more = list(islice(handle, size))
+        try:
+            more = list(islice(_bounded_lines(handle), size))
+        except _LineTooLong:
+            raise IrregularCsv(handle.name) from None
         lines += more
         quotes += map(str.count, more, repeat('"'))
         odd = sum(quotes) & 1
@@ -370,36 +478,41 @@ def parse_csv_lines(layout: CsvLayout, chunk: CsvLines) -> tuple[dict[str, list[
     which is what the CSV reader would make of them, at half its cost.
     """
     offset = chunk.first_line
-    if '"' in "".join(chunk.lines):
-        rows, lines = _read_rows(layout.source, chunk.lines, offset, layout.width)
+    long_lines = max(map(len, chunk.lines), default=0) > csv.field_size_limit()
+    if long_lines or '"' in "".join(chunk.lines):  # the CSV reader applies its field limit
+        rows, lines = _read_rows(layout, chunk.lines, offset)
     else:
         texts = list(map(str.rstrip, chunk.lines, repeat("\r\n")))
-        rows = list(map(str.split, texts, repeat(",")))
+        rows = list(map(str.split, texts, repeat(layout.delimiter)))
         lines = list(range(offset + 1, offset + 1 + len(rows)))
         if "" in texts:  # blank lines are no records
             keep = list(map(bool, texts))
             rows, lines = list(compress(rows, keep)), list(compress(lines, keep))
-    _check_rows(layout.source, rows, lines, layout.width)
+    _check_rows(layout.source, rows, lines, _header(layout))
     return {name: list(map(itemgetter(index), rows)) for name, index in layout.columns}, lines
 
 
+def _header(layout: CsvLayout) -> Sequence[str]:
+    return layout.header or [""] * layout.width
+
+
 def _read_rows(
-    source: str, text_lines: list[str], offset: int, width: int
+    layout: CsvLayout, text_lines: list[str], offset: int
 ) -> tuple[list[list[str]], list[int]]:
     """Rows read by the CSV reader, with the line each ends on, blank lines left out."""
-    reader = csv.reader(text_lines, strict=True)
+    reader = csv.reader(text_lines, delimiter=layout.delimiter, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
+    done = 0
     try:
         for row in reader:
             if row:
                 rows.append(row)
                 lines.append(offset + reader.line_num)
+            done = reader.line_num
     except csv.Error as exc:
-        _check_rows(source, rows, lines, width)  # a bad row before the error comes first
-        raise InputError(
-            f"{source}: line {offset + reader.line_num}: malformed CSV ({exc})"
-        ) from exc
+        _check_rows(layout.source, rows, lines, _header(layout))  # a bad row comes first
+        raise _malformed(layout.source, offset + reader.line_num, exc, offset + done + 1) from exc
     return rows, lines
 
 
@@ -409,6 +522,8 @@ def read_csv_records(
     """Read a UTF-8 CSV with a header; every line must have the header's number of fields.
 
     Only the ``required`` columns are kept (others are ignored, so nothing unneeded is held).
+    The delimiter is ',' unless the header line has no comma but a ';' or a tab (then that
+    one), so European spreadsheet exports read as they are; a byte order mark is skipped.
     """
     columns: dict[str, list[str]] = {name: [] for name in required}
     for chunk in csv_record_chunks(

@@ -11,6 +11,7 @@ stronger evidence than a cross-agency match.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,12 @@ class ClusteringRule:
 
     threshold: float
     same_agency_threshold: float
+
+
+#: Scores of every (left, right) pair of records, shape ``(len(left), len(right))``: how a
+#: scoring other than density-adjusted Dice (``linkage.fields``) tells the solver what a pair
+#: scores, so that merges are judged by the same scores as the links.
+BlockScorer = Callable[[Sequence[int], Sequence[int]], npt.NDArray[np.float64]]
 
 
 def _score_block(
@@ -48,11 +55,13 @@ def cluster_records(
     agency_of: npt.NDArray[np.int64],
     rule: ClusteringRule,
     offsets: npt.NDArray[np.float64] | None = None,
+    scorer: BlockScorer | None = None,
 ) -> npt.NDArray[np.int64]:
     """A cluster label per record (labels are 0..k-1 in order of first appearance).
 
     The score of a pair is its Dice coefficient plus the mean of the two records' ``offsets``
-    (zero by default; see ``linkage.scoring``). ``pairs`` must hold every pair scoring at least
+    (zero by default; see ``linkage.scoring``), or what ``scorer`` says when one is given (then
+    ``offsets`` are not used). ``pairs`` must hold every pair scoring at least
     ``rule.threshold``, with exactly those scores, in any order (rows index ``filters``);
     ``agency_of[i]`` is the index of record i's agency.
     """
@@ -77,7 +86,7 @@ def cluster_records(
             needed = rule.same_agency_threshold if agencies[u] == agencies[v] else rule.threshold
             if score < needed:
                 continue
-        elif not _may_merge(left, right, filters, popcounts, offsets, agency_of, rule):
+        elif not _may_merge(left, right, filters, popcounts, offsets, agency_of, rule, scorer):
             continue
         if len(left) < len(right):
             cu, cv, left, right = cv, cu, right, left
@@ -108,8 +117,13 @@ def _may_merge(
     offsets: npt.NDArray[np.float64],
     agency_of: npt.NDArray[np.int64],
     rule: ClusteringRule,
+    scorer: BlockScorer | None = None,
 ) -> bool:
-    scores = _score_block(filters, popcounts, offsets, left, right)
+    scores = (
+        _score_block(filters, popcounts, offsets, left, right)
+        if scorer is None
+        else scorer(left, right)
+    )
     if scores.mean() < rule.threshold:
         return False
     same_agency = agency_of[left][:, None] == agency_of[right][None, :]

@@ -67,14 +67,11 @@ class ScoredLinks:
     offsets: npt.NDArray[np.float64]
 
 
-def score_links(
+def record_offsets(
     dice_pairs: CandidatePairs, n_records: int, adjustment: DensityAdjustment
-) -> ScoredLinks:
-    """Adjust every candidate's Dice by its records' neighbourhood densities.
-
-    ``dice_pairs`` must hold every pair with Dice at least ``adjustment.floor`` (it may hold
-    more, below the floor, which are scored but do not count towards densities).
-    """
+) -> npt.NDArray[np.float64]:
+    """Each record's offset, from pairs that include every record's ``k`` best partners at
+    ``adjustment.floor`` (all pairs at the floor, or a top-k search; lower pairs are ignored)."""
     dense = dice_pairs.scores >= adjustment.floor
     density = neighbourhood_density(
         CandidatePairs(
@@ -84,6 +81,30 @@ def score_links(
         k=adjustment.k,
         floor=adjustment.floor,
     )
-    offsets = adjustment.weight * density_offsets(density, adjustment.reference)
-    adjusted = dice_pairs.scores + (offsets[dice_pairs.rows_a] + offsets[dice_pairs.rows_b]) / 2
+    offsets: npt.NDArray[np.float64] = adjustment.weight * density_offsets(
+        density, adjustment.reference
+    )
+    return offsets
+
+
+def adjusted_scores(
+    dice_pairs: CandidatePairs, offsets: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Dice plus the mean offset of each pair's two records."""
+    adjusted: npt.NDArray[np.float64] = (
+        dice_pairs.scores + (offsets[dice_pairs.rows_a] + offsets[dice_pairs.rows_b]) / 2
+    )
+    return adjusted
+
+
+def score_links(
+    dice_pairs: CandidatePairs, n_records: int, adjustment: DensityAdjustment
+) -> ScoredLinks:
+    """Adjust every candidate's Dice by its records' neighbourhood densities.
+
+    ``dice_pairs`` must hold every pair with Dice at least ``adjustment.floor`` (it may hold
+    more, below the floor, which are scored but do not count towards densities).
+    """
+    offsets = record_offsets(dice_pairs, n_records, adjustment)
+    adjusted = adjusted_scores(dice_pairs, offsets)
     return ScoredLinks(CandidatePairs(adjusted, dice_pairs.rows_a, dice_pairs.rows_b), offsets)

@@ -24,8 +24,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from blindlink.errors import InputError
+from blindlink.kernels.average_linkage import average_linkage
 from blindlink.kernels.greedy import greedy_match
-from blindlink.linkage.cluster import ClusteringRule, cluster_records, dense_labels
+from blindlink.linkage.cluster import BlockScorer, ClusteringRule, cluster_records, dense_labels
 from blindlink.types import CandidatePairs
 
 
@@ -34,7 +35,9 @@ class LinkageProblem:
     """Records (filters, agency of each), their candidate links with scores, and the rule.
 
     ``pairs`` holds every link scoring at least ``rule.threshold``; a link's score is the
-    Dice coefficient plus the mean of its records' ``offsets``.
+    Dice coefficient plus the mean of its records' ``offsets``, unless ``scorer`` is given:
+    then it is what ``scorer`` says (field-aware scoring, ``linkage.fields``), and the
+    multiparty solver asks it for the scores of the records of two clusters it may merge.
     """
 
     filters: npt.NDArray[np.uint8]
@@ -42,6 +45,7 @@ class LinkageProblem:
     pairs: CandidatePairs
     offsets: npt.NDArray[np.float64]
     rule: ClusteringRule
+    scorer: BlockScorer | None = None
 
     @property
     def n_records(self) -> int:
@@ -62,8 +66,28 @@ class MultipartyClustering:
     name = "multiparty"
 
     def solve(self, problem: LinkageProblem) -> npt.NDArray[np.int64]:
-        return cluster_records(
-            problem.pairs, problem.filters, problem.agency_of, problem.rule, problem.offsets
+        if problem.scorer is not None:  # field-aware scores: only the reference takes a scorer
+            return cluster_records(
+                problem.pairs,
+                problem.filters,
+                problem.agency_of,
+                problem.rule,
+                problem.offsets,
+                problem.scorer,
+            )
+        # The compiled twin of cluster_records: the same labels, ~10x faster at 150k records.
+        pairs = problem.pairs
+        return dense_labels(
+            average_linkage(
+                pairs.scores,
+                pairs.rows_a,
+                pairs.rows_b,
+                problem.filters,
+                problem.agency_of,
+                problem.offsets,
+                problem.rule.threshold,
+                problem.rule.same_agency_threshold,
+            )
         )
 
 

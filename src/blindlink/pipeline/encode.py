@@ -12,14 +12,16 @@ depends on how many processes were used.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import itertools
 import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any, cast
@@ -27,6 +29,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
+from blindlink.encoding.attributes import AttributeCoder
 from blindlink.encoding.clkhash_compat import (
     ClkhashEncoder,
     is_clkhash_schema,
@@ -34,7 +37,8 @@ from blindlink.encoding.clkhash_compat import (
 )
 from blindlink.encoding.encoder import Encoder, EncodeReport, FieldCounts
 from blindlink.errors import InputError
-from blindlink.io.blk import BlkWriter, check_agency_name
+from blindlink.io.blk import BlkWriter, Destination, check_agency_name
+from blindlink.io.identity import PrivateIdentity, PublicIdentity
 from blindlink.io.records import (
     CsvLayout,
     CsvLines,
@@ -49,8 +53,9 @@ from blindlink.io.records import (
     parse_csv_lines,
     read_csv_records,
 )
-from blindlink.schema import LinkageSchema, default_schema, parse_schema
-from blindlink.types import EncodedBatch
+from blindlink.pipeline.exchange import encoded_destination
+from blindlink.schema import AggregateAttribute, LinkageSchema, default_schema, parse_schema
+from blindlink.types import EncodedBatch, RecordAttributes
 
 #: Records encoded per chunk: bounds the working memory of the reader and of each encoder,
 #: and is the unit of work handed to a worker process.
@@ -76,6 +81,7 @@ RecordSource = str | os.PathLike[str] | Any
 #: A blindlink linkage schema, or a clkhash v3 linkage schema document (a dict).
 SchemaChoice = LinkageSchema | Mapping[str, Any]
 Filters = npt.NDArray[np.uint8]
+Codes = npt.NDArray[np.uint16]
 
 
 def load_any_schema(path: str | os.PathLike[str]) -> SchemaChoice:
@@ -93,6 +99,7 @@ class _Compiled:
     filter_bits: int
     data_columns: tuple[str, ...]
     default_id_column: str
+    attributes: tuple[AggregateAttribute, ...] = ()
 
 
 def _compile(schema: SchemaChoice | None, secret: bytes) -> _Compiled:
@@ -104,6 +111,7 @@ def _compile(schema: SchemaChoice | None, secret: bytes) -> _Compiled:
             filter_bits=ours.filter_bits,
             data_columns=ours.columns[1:],
             default_id_column=ours.id_column,
+            attributes=ours.aggregate_attributes,
         )
     theirs = ClkhashEncoder(dict(schema), secret)
     return _Compiled(
@@ -115,8 +123,44 @@ def _compile(schema: SchemaChoice | None, secret: bytes) -> _Compiled:
     )
 
 
-def _required(compiled: _Compiled, id_column: str) -> tuple[str, ...]:
-    return (id_column, *[c for c in compiled.data_columns if c != id_column])
+def _required(
+    compiled: _Compiled, id_column: str, coder: AttributeCoder | None = None
+) -> tuple[str, ...]:
+    columns = [*compiled.data_columns, *(coder.source_columns if coder else ())]
+    return (id_column, *[c for c in dict.fromkeys(columns) if c != id_column])
+
+
+def _attribute_coder(
+    compiled: _Compiled, present: Collection[str], reference_date: date | None
+) -> AttributeCoder | None:
+    """What codes the schema's aggregate attributes: an optional one is sent only if the
+    input has its column (a required one is looked for, and missed, like any column)."""
+    chosen = [a for a in compiled.attributes if not a.optional or a.column in present]
+    return AttributeCoder(chosen, on=reference_date) if chosen else None
+
+
+def _csv_header(path: Path) -> list[str]:
+    """A CSV file's column names, or none if it cannot be read (reading it says why)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return [name.strip() for name in next(csv.reader(handle), [])]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _columns_of(data: RecordSource) -> list[str]:
+    """Column names of records given in memory (a DataFrame, or dicts: the first one's)."""
+    if hasattr(data, "columns") and hasattr(data, "to_dict"):
+        return [str(name) for name in data.columns]
+    if isinstance(data, Sequence) and data and isinstance(data[0], Mapping):
+        return [str(name) for name in data[0]]
+    return []
+
+
+def _codes(coder: AttributeCoder | None, columns: Mapping[str, Sequence[str]], count: int) -> (
+    Codes | None
+):
+    return None if coder is None else coder.codes(columns, count)
 
 
 def _records(data: RecordSource, required: tuple[str, ...], id_column: str) -> RecordTable:
@@ -255,6 +299,7 @@ def encode(
     report: EncodeReport | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    reference_date: date | None = None,
 ) -> EncodedBatch:
     """Encode case records into keyed Bloom filters under the shared ``secret``.
 
@@ -267,11 +312,19 @@ def encode(
     number of processes that encode (default ``None``: automatic, one per core for inputs of
     :data:`PARALLEL_MIN_RECORDS` records or more whose records are slow enough to encode to
     pay for handing them over, see :func:`worker_count`); the result does not depend on it.
+    The schema's aggregate attributes come with the batch (``attributes``), coarsened here;
+    age bands count ages to ``reference_date`` unless the schema fixes the day (default:
+    today, UTC).
     """
     check_agency_name(agency)
     compiled = _compile(schema, secret)
     id_column = id_column or compiled.default_id_column
-    table = _records(data, _required(compiled, id_column), id_column)
+    if isinstance(data, Iterable) and not isinstance(data, str | bytes | os.PathLike | Sequence):
+        if not (hasattr(data, "columns") and hasattr(data, "to_dict")):
+            data = list(cast(Iterable[Mapping[str, Any]], data))
+    present = _csv_header(Path(data)) if isinstance(data, str | os.PathLike) else _columns_of(data)
+    coder = _attribute_coder(compiled, present, reference_date)
+    table = _records(data, _required(compiled, id_column, coder), id_column)
     report = report if report is not None else EncodeReport()
     total = len(table)
     filters = np.empty((total, compiled.filter_bits // 8), dtype=np.uint8)
@@ -284,6 +337,9 @@ def encode(
         filters[chunk.first : chunk.first + len(chunk)] = encoded
         if progress is not None:
             progress(chunk.first + len(chunk), total)
+    attributes = None
+    if coder is not None:
+        attributes = RecordAttributes(coder.columns, coder.codes(table.columns, total))
     return EncodedBatch(
         agency=agency,
         schema_fingerprint=compiled.fingerprint,
@@ -291,6 +347,7 @@ def encode(
         filter_bits=compiled.filter_bits,
         record_ids=table.record_ids,
         filters=filters,
+        attributes=attributes,
     )
 
 
@@ -323,6 +380,9 @@ class _FileJob:
     id_column: str
     estimate: int
     progress: Progress | None
+    coder: AttributeCoder | None = None
+    #: Where the file goes instead of ``output`` (sealed for the coordinator), if anywhere.
+    destination: Destination | None = None
 
     def writer(self) -> BlkWriter:
         return BlkWriter(
@@ -331,7 +391,13 @@ class _FileJob:
             schema_fingerprint=self.compiled.fingerprint,
             key_check=self.compiled.encoder.key_check,
             filter_bits=self.compiled.filter_bits,
+            attributes=None if self.coder is None else self.coder.columns,
+            destination=self.destination,
         )
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return _required(self.compiled, self.id_column, self.coder)
 
     def advance(self, done: int) -> None:
         if self.progress is not None:
@@ -349,20 +415,29 @@ def encode_file(
     report: EncodeReport | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    recipient: PublicIdentity | None = None,
+    signer: PrivateIdentity | None = None,
+    reference_date: date | None = None,
 ) -> EncodedBatch:
     """Encode a CSV file and write the .blk file atomically (nothing is written on error).
 
     The file is read, encoded and written in chunks, in memory independent of its size
     (its record ids aside, which are kept to refuse a repeated one); the batch returned has
-    its filters mapped from the written file. ``progress`` gets (records done, estimated
+    its filters mapped from the written file (when sealed, from their unnamed temporary). ``progress`` gets (records done, estimated
     total) after each chunk; the estimate counts lines, so it can be a little high.
     ``workers`` is the number of processes that read and encode (default: automatic, see
     :func:`worker_count`); neither the output nor an error message depends on it.
+    Aggregate attributes are sent as in :func:`encode`; an optional one only if the file has
+    its column.
+    With ``recipient`` (the coordinator's public key) the file is sealed for it, and signed
+    by ``signer`` (this agency's identity) if given (``protocols/exchange.md``).
     """
     check_agency_name(agency)
     compiled = _compile(schema, secret)
     id_column = id_column or compiled.default_id_column
     source = Path(input_path)
+    destination = encoded_destination(output_path, agency=agency, recipient=recipient,
+                                      signer=signer)  # fmt: skip
     job = _FileJob(
         source=source,
         output=Path(output_path),
@@ -371,6 +446,8 @@ def encode_file(
         id_column=id_column,
         estimate=_estimated_records(source),
         progress=progress,
+        coder=_attribute_coder(compiled, _csv_header(source), reference_date),
+        destination=destination,
     )
     report = report if report is not None else EncodeReport()
     count = worker_count(workers, job.estimate)
@@ -387,7 +464,7 @@ def _encode_file_in_order(job: _FileJob, report: EncodeReport) -> EncodedBatch:
     process: the careful reading, whose messages name a file's first problem exactly."""
     chunks = csv_record_chunks(
         job.source,
-        required=_required(job.compiled, job.id_column),
+        required=job.required,
         id_column=job.id_column,
         chunk_records=CHUNK_RECORDS,
     )
@@ -399,9 +476,13 @@ def _encode_file_in_order(job: _FileJob, report: EncodeReport) -> EncodedBatch:
             job.compiled.encoder, all_chunks, 1, report, automatic=False
         )
         for chunk, encoded in encoded_chunks:
-            writer.add(chunk.columns[job.id_column], encoded)
+            codes = _codes(job.coder, chunk.columns, len(chunk))
+            writer.add(chunk.columns[job.id_column], encoded, codes)
             job.advance(chunk.first + len(chunk))
         return writer.finish()
+
+
+_EncodedLines = tuple[list[str], Filters, EncodeReport, Codes | None]
 
 
 @dataclass(frozen=True)
@@ -411,9 +492,10 @@ class _LineEncoder:
     layout: CsvLayout
     id_column: str
     encoder: Encoder | ClkhashEncoder
+    coder: AttributeCoder | None = None
 
-    def __call__(self, chunk: CsvLines) -> tuple[list[str], Filters, EncodeReport]:
-        """A chunk's record ids, filters and counts.
+    def __call__(self, chunk: CsvLines) -> _EncodedLines:
+        """A chunk's record ids, filters, counts and attribute codes.
 
         Ids are checked within the chunk here; a repeat across chunks is caught by the
         writer. Errors are not numbered for the whole file (chunks do not know how many
@@ -424,7 +506,7 @@ class _LineEncoder:
         RecordIds(self.layout.source, self.id_column, "line").add(record_ids, lines)
         report = EncodeReport()
         filters = _encode_chunk(self.encoder, RecordChunk(0, columns), report)
-        return record_ids, filters, report
+        return record_ids, filters, report, _codes(self.coder, columns, len(record_ids))
 
 
 #: The :class:`_LineEncoder` of a worker process, set once by :func:`_start_line_worker`.
@@ -432,14 +514,18 @@ _line_encoder: _LineEncoder | None = None
 
 
 def _start_line_worker(
-    layout: CsvLayout, id_column: str, schema: SchemaChoice | None, secret: bytes
+    layout: CsvLayout,
+    id_column: str,
+    schema: SchemaChoice | None,
+    secret: bytes,
+    coder: AttributeCoder | None = None,
 ) -> None:
     """Build this worker's encoder once, from the schema and secret it inherited."""
     global _line_encoder
-    _line_encoder = _LineEncoder(layout, id_column, _compile(schema, secret).encoder)
+    _line_encoder = _LineEncoder(layout, id_column, _compile(schema, secret).encoder, coder)
 
 
-def _work_lines(chunk: CsvLines) -> tuple[list[str], Filters, EncodeReport]:
+def _work_lines(chunk: CsvLines) -> _EncodedLines:
     if _line_encoder is None:
         raise RuntimeError("worker process was not started by _start_line_worker")
     return _line_encoder(chunk)
@@ -466,21 +552,21 @@ def _encode_file_in_chunks(
         with (
             csv_line_chunks(
                 job.source,
-                required=_required(job.compiled, job.id_column),
+                required=job.required,
                 lines_per_chunk=PARALLEL_CHUNK_LINES if workers > 1 else CHUNK_RECORDS,
                 max_chunk_chars=_MAX_CHUNK_CHARS,
             ) as (layout, chunks),
             job.writer() as writer,
         ):
             done = 0
-            for record_ids, filters, part in _encoded_line_chunks(
-                _LineEncoder(layout, job.id_column, job.compiled.encoder),
+            for record_ids, filters, part, codes in _encoded_line_chunks(
+                _LineEncoder(layout, job.id_column, job.compiled.encoder, job.coder),
                 chunks,
                 schema,
                 secret,
                 workers,
             ):
-                writer.add(record_ids, filters)
+                writer.add(record_ids, filters, codes)
                 _add_report(attempt, part)
                 done += len(record_ids)
                 job.advance(done)
@@ -499,15 +585,15 @@ def _encoded_line_chunks(
     schema: SchemaChoice | None,
     secret: bytes,
     workers: int,
-) -> Iterator[tuple[list[str], Filters, EncodeReport]]:
+) -> Iterator[_EncodedLines]:
     """What :class:`_LineEncoder` makes of each chunk, in order: ``here``, or by workers."""
     if workers == 1:
         yield from map(here, chunks)
         return
     context = multiprocessing.get_context("fork")
-    initargs = (here.layout, here.id_column, schema, secret)
+    initargs = (here.layout, here.id_column, schema, secret, here.coder)
     with context.Pool(workers, initializer=_start_line_worker, initargs=initargs) as pool:
-        pending: deque[AsyncResult[tuple[list[str], Filters, EncodeReport]]] = deque()
+        pending: deque[AsyncResult[_EncodedLines]] = deque()
         for chunk in itertools.chain(chunks, [None]):
             if chunk is not None:
                 pending.append(pool.apply_async(_work_lines, (chunk,)))

@@ -1,6 +1,7 @@
 """The linkage schema: validation, model and fingerprint."""
 
 from blindlink.schema.model import (
+    AggregateAttribute,
     FeatureSpec,
     FieldSpec,
     HardeningStep,
@@ -12,6 +13,7 @@ from blindlink.schema.model import (
 )
 
 __all__ = [
+    "AggregateAttribute",
     "FeatureSpec",
     "FieldSpec",
     "HardeningStep",

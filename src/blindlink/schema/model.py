@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -103,6 +105,63 @@ class HardeningStep:
         return bits
 
 
+#: Kinds of aggregate attribute, and the options each needs (besides name, column, kind).
+ATTRIBUTE_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # kind: (required options, allowed options)
+    "categorical": (
+        frozenset({"values"}),
+        frozenset({"values", "codes", "missing", "optional"}),
+    ),
+    "age_band": (
+        frozenset({"bands"}),
+        frozenset({"bands", "reference_date", "missing", "optional"}),
+    ),
+    "year": (
+        frozenset({"first_year", "last_year"}),
+        frozenset({"first_year", "last_year", "missing", "optional"}),
+    ),
+}
+#: A year attribute sends at most this many distinct years.
+MAX_ATTRIBUTE_YEARS = 201
+
+
+@dataclass(frozen=True)
+class AggregateAttribute:
+    """A case attribute sent in the clear, coarsened at the agency, for counting only.
+
+    ``categories`` are the values it may take once coarsened (the codes, the age-band labels
+    or the years); anything else is sent as unknown. ``reference_date`` (``YYYY-MM-DD``) is
+    the day ages are counted to, ``None`` for the day of encoding.
+    """
+
+    name: str
+    column: str
+    kind: str
+    optional: bool = False
+    values: tuple[str, ...] = ()
+    codes: tuple[tuple[str, str], ...] = ()
+    missing_values: frozenset[str] = frozenset()
+    bands: tuple[int, ...] = ()
+    reference_date: str | None = None
+    first_year: int = 0
+    last_year: int = 0
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The coarse values this attribute may take, in their natural order."""
+        if self.kind == "age_band":
+            return band_labels(self.bands)
+        if self.kind == "year":
+            return tuple(str(year) for year in range(self.first_year, self.last_year + 1))
+        return self.values
+
+
+def band_labels(bands: tuple[int, ...]) -> tuple[str, ...]:
+    """Labels of age bands given their lowest ages: (0, 12, 18) -> 0-11, 12-17, 18+."""
+    labels = [f"{low}-{high - 1}" for low, high in zip(bands, bands[1:], strict=False)]
+    return (*labels, f"{bands[-1]}+")
+
+
 @dataclass(frozen=True)
 class LinkageSchema:
     """A validated linkage schema; ``document`` is the exact JSON it came from.
@@ -120,6 +179,7 @@ class LinkageSchema:
     document: dict[str, Any]
     salt_column: str | None = None
     hardening: tuple[HardeningStep, ...] = ()
+    aggregate_attributes: tuple[AggregateAttribute, ...] = ()
 
     @property
     def filter_bits(self) -> int:
@@ -146,6 +206,16 @@ class LinkageSchema:
         for column in [spec.column for spec in self.fields] + [self.salt_column or ""]:
             if column and column not in seen:
                 seen.append(column)
+        return tuple(seen)
+
+
+    @property
+    def attribute_columns(self) -> tuple[str, ...]:
+        """CSV columns the aggregate attributes need (optional ones left out), in order."""
+        seen: list[str] = []
+        for attribute in self.aggregate_attributes:
+            if not attribute.optional and attribute.column not in seen:
+                seen.append(attribute.column)
         return tuple(seen)
 
 
@@ -286,6 +356,53 @@ def _hardening_errors(document: dict[str, Any]) -> list[str]:
     return errors
 
 
+def _attribute_errors(document: dict[str, Any]) -> list[str]:
+    """Each aggregate attribute has the options of its kind, and only those."""
+    errors: list[str] = []
+    names: set[str] = set()
+    for i, attribute in enumerate(document.get("aggregate_attributes", [])):
+        where = f"$.aggregate_attributes[{i}]"
+        kind = attribute["kind"]
+        if attribute["name"] in names:
+            errors.append(f"{where}.name: attribute name {attribute['name']!r} is used twice")
+        names.add(attribute["name"])
+        if attribute["column"] == document["id_column"]:
+            errors.append(f"{where}.column: the id column must not be sent")
+        required, allowed = ATTRIBUTE_KINDS[kind]
+        for option in sorted(set(attribute) - {"name", "column", "kind"} - allowed):
+            errors.append(f"{where}.{option}: does not apply to a {kind!r} attribute")
+        for option in sorted(required - set(attribute)):
+            errors.append(f"{where}: a {kind!r} attribute needs {option!r}")
+        if kind == "categorical":
+            errors += _code_errors(where, {"type": "categorical", **attribute})
+            values = set(attribute.get("values", ()))
+            for code in sorted(attribute.get("codes", {})):
+                if normalise_code_text(code) not in values:
+                    errors.append(f"{where}.codes.{code}: is not one of the attribute's 'values'")
+        if kind == "age_band" and "bands" in attribute:
+            bands = attribute["bands"]
+            if bands[0] != 0 or any(b <= a for a, b in zip(bands, bands[1:], strict=False)):
+                errors.append(f"{where}.bands: must start at 0 and rise strictly")
+        if kind == "age_band" and "reference_date" in attribute:
+            try:
+                date.fromisoformat(attribute["reference_date"])
+            except ValueError:
+                errors.append(f"{where}.reference_date: not a calendar date")
+        if kind == "year" and {"first_year", "last_year"} <= set(attribute):
+            span = attribute["last_year"] - attribute["first_year"] + 1
+            if not 1 <= span <= MAX_ATTRIBUTE_YEARS:
+                errors.append(
+                    f"{where}.last_year: must be from 'first_year' to {MAX_ATTRIBUTE_YEARS - 1} "
+                    "years after it"
+                )
+    return errors
+
+
+def normalise_code_text(value: str) -> str:
+    """A code or spelling as compared: NFKC, trimmed, upper case (as the encoder does)."""
+    return unicodedata.normalize("NFKC", value).strip().upper()
+
+
 def _meaning_errors(document: dict[str, Any]) -> list[str]:
     errors: list[str] = []
     names: set[str] = set()
@@ -301,6 +418,7 @@ def _meaning_errors(document: dict[str, Any]) -> list[str]:
     salt = document["encoding"].get("salt")
     if salt is not None and salt["column"] == document["id_column"]:
         errors.append("$.encoding.salt.column: the id column differs for every record")
+    errors += _attribute_errors(document)
     return errors + _layout_errors(document) + _hardening_errors(document)
 
 
@@ -338,6 +456,26 @@ def _field_spec(field: dict[str, Any]) -> FieldSpec:
     )
 
 
+def _attribute_spec(attribute: dict[str, Any]) -> AggregateAttribute:
+    return AggregateAttribute(
+        name=attribute["name"],
+        column=attribute["column"],
+        kind=attribute["kind"],
+        optional=attribute.get("optional", False),
+        values=tuple(attribute.get("values", ())),
+        codes=tuple(
+            (spelling, code)
+            for code, spellings in sorted(attribute.get("codes", {}).items())
+            for spelling in spellings
+        ),
+        missing_values=frozenset(attribute.get("missing", ())),
+        bands=tuple(attribute.get("bands", ())),
+        reference_date=attribute.get("reference_date"),
+        first_year=attribute.get("first_year", 0),
+        last_year=attribute.get("last_year", 0),
+    )
+
+
 def parse_schema(document: Any, *, source: str = "schema") -> LinkageSchema:
     """Validate ``document`` (structure, then meaning) and build a ``LinkageSchema``.
 
@@ -368,6 +506,9 @@ def parse_schema(document: Any, *, source: str = "schema") -> LinkageSchema:
                 output_bits=step.get("output_bits", 0),
             )
             for step in encoding.get("hardening", ())
+        ),
+        aggregate_attributes=tuple(
+            _attribute_spec(attribute) for attribute in document.get("aggregate_attributes", ())
         ),
     )
 

@@ -22,12 +22,14 @@ def linkage_statistics(
     """Records per agency, unique persons, duplicates within agencies, capture histories.
 
     ``agency_of[i]`` indexes ``agencies`` for record i; ``labels[i]`` is its person.
-    A within-agency duplicate is a record beyond the first of one person in one agency.
+    A within-agency duplicate is a record beyond the first of one person in one agency;
+    ``persons_registered_more_than_once`` counts the persons with such duplicates.
     A capture history is the set of agencies that registered a person.
     """
     n_agencies = len(agencies)
     records = np.bincount(agency_of, minlength=n_agencies)
-    person_agency = np.unique(labels * n_agencies + agency_of)
+    person_agency, per_pair = np.unique(labels * n_agencies + agency_of, return_counts=True)
+    registered_again = np.bincount(person_agency[per_pair > 1] % n_agencies, minlength=n_agencies)
     persons_per_agency = np.bincount(person_agency % n_agencies, minlength=n_agencies)
     histories: dict[int, int] = {}
     for person, agency in zip(person_agency // n_agencies, person_agency % n_agencies, strict=True):
@@ -51,6 +53,9 @@ def linkage_statistics(
         "persons_per_agency": {agencies[a]: int(persons_per_agency[a]) for a in range(n_agencies)},
         "duplicates_within_agency": {
             agencies[a]: int(records[a] - persons_per_agency[a]) for a in range(n_agencies)
+        },
+        "persons_registered_more_than_once": {
+            agencies[a]: int(registered_again[a]) for a in range(n_agencies)
         },
         "persons_by_agency_combination": combinations,
     }

@@ -217,7 +217,14 @@ def from_stats(stats_json: Mapping[str, Any]) -> CaptureHistories:
     """Capture histories from a linkage run's ``stats.json`` (see ``stats.aggregates``).
 
     List order is the order of ``records.per_agency``, i.e. the agencies' order in the run.
+    Estimation needs the exact counts: a run's ``public.json`` (withheld or noisy counts) is
+    refused; estimate from ``stats.json`` and publish the estimate.
     """
+    if isinstance(stats_json, Mapping) and stats_json.get("format") == "blindlink-public-stats":
+        raise InputError(
+            "stats: this is public.json, whose small counts are withheld (or noisy); estimate "
+            "from the run's stats.json, which stays with the coordinator, and publish the estimate"
+        )
     try:
         per_agency = stats_json["records"]["per_agency"]
         combos = stats_json["persons_by_agency_combination"]

@@ -8,10 +8,17 @@ agencies capture overlapping samples of it and writes each capture the way that 
 
 from __future__ import annotations
 
-from blindlink.synth.generator import CorruptionRates, SyntheticData, agency_names, generate
+from blindlink.synth.generator import (
+    CASE_ATTRIBUTE_COLUMNS,
+    CorruptionRates,
+    SyntheticData,
+    agency_names,
+    generate,
+)
 from blindlink.synth.writer import TRUTH_COLUMNS, write_dataset
 
 __all__ = [
+    "CASE_ATTRIBUTE_COLUMNS",
     "TRUTH_COLUMNS",
     "CorruptionRates",
     "SyntheticData",

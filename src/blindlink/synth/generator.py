@@ -17,6 +17,7 @@ import random
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from datetime import date as _date
 from functools import lru_cache
 
 import numpy as np
@@ -37,6 +38,42 @@ from blindlink.synth.translit import russian_romanisations, ukrainian_romanisati
 
 #: Date the synthetic ages are counted back from.
 _REFERENCE_DATE = np.datetime64("2023-06-30")
+
+#: Case attribute columns written after the standard columns (sent in the clear, coarsened,
+#: for counting: see the built-in schema's aggregate attributes).
+CASE_ATTRIBUTE_COLUMNS: tuple[str, ...] = (
+    "exploitation_type",
+    "country_of_exploitation",
+    "registration_date",
+)
+#: Forms of exploitation (codes of the built-in schema) and their shares for women and men.
+_EXPLOITATION: tuple[tuple[str, float, float], ...] = (
+    ("SEXUAL", 0.58, 0.08),
+    ("FORCED_LABOUR", 0.2, 0.62),
+    ("DOMESTIC_SERVITUDE", 0.08, 0.03),
+    ("FORCED_CRIMINALITY", 0.03, 0.1),
+    ("FORCED_BEGGING", 0.02, 0.05),
+    ("FORCED_MARRIAGE", 0.04, 0.0),
+    ("ORGAN_REMOVAL", 0.0, 0.01),
+    ("MIXED", 0.03, 0.06),
+    ("OTHER", 0.02, 0.05),
+)
+#: How agencies spell each form, by spelling style (the built-in schema maps all of them).
+_EXPLOITATION_SPELLINGS: dict[str, tuple[str, str, str]] = {
+    "SEXUAL": ("SEXUAL", "Sexual exploitation", "sex"),
+    "FORCED_LABOUR": ("FORCED_LABOUR", "Labour exploitation", "forced labor"),
+    "DOMESTIC_SERVITUDE": ("DOMESTIC_SERVITUDE", "Domestic servitude", "domestic"),
+    "FORCED_CRIMINALITY": ("FORCED_CRIMINALITY", "Criminal activity", "forced criminality"),
+    "FORCED_BEGGING": ("FORCED_BEGGING", "Forced begging", "begging"),
+    "FORCED_MARRIAGE": ("FORCED_MARRIAGE", "Forced marriage", "marriage"),
+    "ORGAN_REMOVAL": ("ORGAN_REMOVAL", "Organ removal", "organs"),
+    "MIXED": ("MIXED", "Multiple", "mixed"),
+    "OTHER": ("OTHER", "Other", "other"),
+}
+#: The country the agencies work in: where most of their cases were exploited.
+_HOST_COUNTRY = "DEU"
+#: Day number of the earliest first contact with an agency (five years before the reference).
+_FIRST_CONTACT = _date(2018, 6, 30).toordinal()
 
 
 @dataclass(frozen=True)
@@ -111,6 +148,16 @@ class CorruptionRates:
     nationality_other: float = 0.04
     #: A captured person registered again by the same agency (x agency factor 0.6-1.6).
     duplicate: float = 0.05
+    #: Form of exploitation not recorded (x agency factor).
+    exploitation_missing: float = 0.1
+    #: Another form of exploitation recorded (the agency saw another side of the case).
+    exploitation_other: float = 0.06
+    #: Country of exploitation not recorded (x agency factor).
+    country_missing: float = 0.12
+    #: Another country of exploitation recorded (a transit country, or exploited in several).
+    country_other: float = 0.05
+    #: Registration date not exported.
+    registration_missing: float = 0.03
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -713,6 +760,50 @@ def _make_population(
     )
 
 
+@dataclass(frozen=True)
+class _CaseAttributes:
+    exploitation: list[str]
+    country: list[str]
+    first_contact: list[int]  # days after mid-2018 the person first met an agency
+
+
+def _case_attributes(
+    pop: _Population, origins: tuple[_Origin, ...], rng: np.random.Generator
+) -> _CaseAttributes:
+    """Each person's form and country of exploitation and first contact with any agency.
+
+    Forms depend on sex; most persons were exploited in the host country, some in a
+    transit country of their origin, some in their own country.
+    """
+    n = len(pop.origin)
+    sex = np.array(pop.sex, dtype=np.int64)
+    codes = [code for code, _, _ in _EXPLOITATION]
+    exploitation = np.empty(n, dtype=object)
+    for sx, column in ((0, 1), (1, 2)):
+        shares = np.array([row[column] for row in _EXPLOITATION])
+        idx = np.flatnonzero(sex == sx)
+        exploitation[idx] = np.array(codes, dtype=object)[
+            rng.choice(len(codes), size=len(idx), p=shares / shares.sum())
+        ]
+    where = rng.random(n)
+    pick = rng.random(n)
+    country = [
+        _HOST_COUNTRY
+        if w < 0.7
+        else (pop.nationality[p] if w < 0.85 else _pick(origins[pop.origin[p]].data.transit, u))
+        for p, (w, u) in enumerate(zip(where.tolist(), pick.tolist(), strict=True))
+    ]
+    return _CaseAttributes(
+        exploitation=exploitation.tolist(),
+        country=country,
+        first_contact=rng.integers(0, 1500, size=n).tolist(),
+    )
+
+
+def _pick(options: tuple[str, ...], u: float) -> str:
+    return options[min(len(options) - 1, int(u * len(options)))]
+
+
 def _expit(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -780,6 +871,10 @@ def generate(
     agencies = _make_agencies(n_agencies, len(origins), origins, rates, rng)
     caught = _captures(pop, agencies, rng)
     width = max(6, len(str(n_persons)))
+    # Case attributes draw from their own streams, so the standard columns of a seed are what
+    # they were before these columns existed.
+    case = _case_attributes(pop, origins, np.random.default_rng([seed, 0xCA5E]))
+    arnd = random.Random(seed * 7919 + 0xCA5E).random
 
     native_of, variants_of = table.native, table.variants
     has_script = [o.data.script is not None for o in origins]
@@ -830,6 +925,12 @@ def generate(
         r_sex_wrong = rates.sex_wrong
         r_nat_miss = _clip(rates.nationality_missing * ag.missing)
         r_nat_other = rates.nationality_other
+        r_exp_miss = _clip(rates.exploitation_missing * ag.missing)
+        r_exp_other = rates.exploitation_other
+        r_country_miss = _clip(rates.country_missing * ag.missing)
+        r_country_other = rates.country_other
+        r_reg_miss = rates.registration_missing
+        spelling = a % 3
         conv = ag.conventions
         upper_style = ag.case_style == "upper" and rates.case_variation > 0
         if ag.case_style == "asis":  # free-text systems with no input normalisation
@@ -1037,6 +1138,29 @@ def generate(
                     nat = other
                     kinds.append("nationality_other")
 
+            # -- case attributes (own random stream; not linkage fields, not in corruptions)
+            exploitation = case.exploitation[p]
+            u_exp = arnd()
+            if u_exp < r_exp_miss:
+                exploitation = ""
+            elif u_exp < r_exp_miss + r_exp_other:
+                exploitation = _EXPLOITATION[int(arnd() * len(_EXPLOITATION))][0]
+            country = case.country[p]
+            u_country = arnd()
+            if u_country < r_country_miss:
+                country = ""
+            elif u_country < r_country_miss + r_country_other:
+                options = transit[o]
+                country = options[int(arnd() * len(options))]
+            if arnd() < r_reg_miss:
+                registered = ""
+            else:
+                # contacts from mid-2018 on; most agencies register the person soon after
+                reg = _date.fromordinal(
+                    _FIRST_CONTACT + case.first_contact[p] + int(arnd() * 300 * arnd())
+                )
+                registered = _format_dob(ag.date_layout, reg.year, reg.month, reg.day)
+
             out_rows.append(
                 {
                     "record_id": rid,
@@ -1045,6 +1169,13 @@ def generate(
                     "date_of_birth": dob_s or ag.unknown_text,
                     "sex": sex_s or ag.unknown_text,
                     "nationality": nat or ag.unknown_text,
+                    "exploitation_type": (
+                        _EXPLOITATION_SPELLINGS[exploitation][spelling]
+                        if exploitation
+                        else ag.unknown_text
+                    ),
+                    "country_of_exploitation": country or ag.unknown_text,
+                    "registration_date": registered or ag.unknown_text,
                 }
             )
             key = (ag.name, rid)
@@ -1053,6 +1184,9 @@ def generate(
         records_by_agency[ag.name] = out_rows
 
     persons = _canonical_persons(pop, table, width)
+    for p, person in enumerate(persons.values()):
+        person["exploitation_type"] = case.exploitation[p]
+        person["country_of_exploitation"] = case.country[p]
     return SyntheticData(
         agencies=records_by_agency,
         truth=truth,

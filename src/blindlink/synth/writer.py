@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 
 from blindlink.io.atomic import atomic_file
-from blindlink.synth.generator import SyntheticData
+from blindlink.synth.generator import CASE_ATTRIBUTE_COLUMNS, SyntheticData
 from blindlink.types import STANDARD_COLUMNS
 
 #: Header of ``truth.csv``; ``corruptions`` lists the kinds applied to the record, ``;``-joined.
@@ -30,7 +30,8 @@ def _write_csv(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> No
 def write_dataset(data: SyntheticData, directory: str | Path) -> dict[str, Path]:
     """Write ``<directory>/<agency>.csv`` for each agency and ``<directory>/truth.csv``.
 
-    Agency files are UTF-8 with the standard columns as header, records in file order.
+    Agency files are UTF-8 with the standard columns, then the case attribute columns
+    (:data:`CASE_ATTRIBUTE_COLUMNS`), as header, records in file order.
     Returns ``{agency: path, ..., "truth": path}``. ``directory`` must exist.
     """
     folder = Path(directory)
@@ -40,7 +41,8 @@ def write_dataset(data: SyntheticData, directory: str | Path) -> dict[str, Path]
         if agency == "truth":
             raise ValueError("an agency may not be called 'truth' (its file would clash)")
         path = folder / f"{agency}.csv"
-        _write_csv(path, STANDARD_COLUMNS, [[r[c] for c in STANDARD_COLUMNS] for r in records])
+        header = (*STANDARD_COLUMNS, *CASE_ATTRIBUTE_COLUMNS)
+        _write_csv(path, header, [[r.get(c, "") for c in header] for r in records])
         paths[agency] = path
         for r in records:
             key = (agency, r["record_id"])
