@@ -8,7 +8,6 @@ import csv
 import hashlib
 import json
 import struct
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from blindlink.schema import default_schema, parse_schema
 from blindlink.stats.attributes import CONFLICTING, UNKNOWN, attribute_statistics
 from blindlink.synth import CASE_ATTRIBUTE_COLUMNS, generate, write_dataset
 from blindlink.types import STANDARD_COLUMNS, AttributeColumn, EncodedBatch, RecordAttributes
+from helpers import run_cli
 
 FINGERPRINT = "ab" * 32
 KEY_CHECK = "cd" * 16
@@ -433,22 +433,6 @@ def test_files_with_different_value_lists_count_together() -> None:
 
 
 # --------------------------------------------------------------------------- end to end
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from blindlink.cli import main
-
-    old = sys.argv
-    sys.argv = ["blindlink", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def counts_in(node: Any, key: str = "") -> list[int]:

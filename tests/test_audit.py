@@ -16,11 +16,11 @@ from blindlink.audit import audit_batch, read_name_list
 from blindlink.audit.frequency import identical_groups
 from blindlink.audit.report import frequent_filter_warning, popcount_warning
 from blindlink.audit.run import truth_from_columns
-from blindlink.cli import main
 from blindlink.errors import InputError
 from blindlink.io.blk import write_blk
 from blindlink.pipeline.encode import encode
 from blindlink.schema import LinkageSchema, default_schema, parse_schema
+from helpers import run_cli
 
 SECRET = b"audit-test-secret-0123456789abcdef"
 #: A small Latin-script name pool; rank r is drawn with Zipf-like weight 1 / (r + 1).
@@ -38,6 +38,7 @@ def _schema(hardening: list[dict[str, Any]] | None) -> LinkageSchema:
     document["fields"] = [f for f in document["fields"] if f["name"] == "given_name"]
     document["encoding"].pop("hardening", None)
     document.pop("aggregate_attributes", None)  # they read the other columns
+    document.pop("blocking_keys", None)  # so do these
     if hardening:
         document["encoding"]["hardening"] = hardening
     return parse_schema(document)
@@ -173,20 +174,6 @@ def test_names_are_normalised_and_merged_per_field(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------- CLI
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["blindlink", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture
 def encoded(tmp_path: Path) -> tuple[Path, Path]:
     rows = [
@@ -211,7 +198,7 @@ def test_cli_audit_reports_attacks_as_json(
     blk, csv_path = encoded
     names = tmp_path / "names.csv"
     names.write_text("name,count,field\nOlena,50,given_name\nKovalenko,9,family_name\n")
-    code, out, err = run(["audit", str(blk), "--names", str(names), "--truth", str(csv_path),
+    code, out, err = run_cli(["audit", str(blk), "--names", str(names), "--truth", str(csv_path),
                           "--json"], capsys)  # fmt: skip
     assert code == 0, err
     result = json.loads(out)
@@ -220,7 +207,7 @@ def test_cli_audit_reports_attacks_as_json(
     assert result["attacks"][0]["records_reidentified"] is not None
     kinds = {w["kind"] for w in result["warnings"]}
     assert "frequent_identical_filters" in kinds  # 4 x 5 identical records
-    code, out, _ = run(["audit", str(blk), "--names", str(names)], capsys)
+    code, out, _ = run_cli(["audit", str(blk), "--names", str(names)], capsys)
     assert code == 0 and "give --truth" in out
 
 
@@ -230,10 +217,10 @@ def test_cli_audit_bad_names_file_exits_3_with_one_line(
     blk, _ = encoded
     names = tmp_path / "names.csv"
     names.write_text("name,frequency\nOlena,50\n")
-    code, out, err = run(["audit", str(blk), "--names", str(names)], capsys)
+    code, out, err = run_cli(["audit", str(blk), "--names", str(names)], capsys)
     assert code == 3
     assert err.strip().count("\n") == 0 and "no column 'count'" in err
-    code, _, err = run(["audit", str(blk), "--names", str(tmp_path / "missing.csv")], capsys)
+    code, _, err = run_cli(["audit", str(blk), "--names", str(tmp_path / "missing.csv")], capsys)
     assert code == 3 and "cannot be read" in err
 
 
@@ -245,7 +232,7 @@ def test_cli_audit_refuses_a_file_of_another_schema(
     schema.write_text(json.dumps(_schema(None).document))
     names = tmp_path / "names.csv"
     names.write_text("name,count\nOlena,50\n")
-    code, _, err = run(["audit", str(blk), "--names", str(names), "--schema", str(schema)],
+    code, _, err = run_cli(["audit", str(blk), "--names", str(names), "--schema", str(schema)],
                        capsys)  # fmt: skip
     assert code == 6 and "another schema" in err
 

@@ -24,12 +24,12 @@ from blindlink.backends.tiles import (
     reduce_tiles,
     tile_memory,
 )
-from blindlink.cli import main
 from blindlink.errors import BackendError, InputError
 from blindlink.io.blk import write_blk
 from blindlink.kernels.dice import candidate_pairs
 from blindlink.pipeline.link import link_files
 from blindlink.types import EncodedBatch
+from helpers import run_cli
 
 
 def tied_filters(seed: int, n: int, width: int) -> npt.NDArray[np.uint8]:
@@ -182,16 +182,10 @@ def test_without_dask_the_backend_says_how_to_install_it(
     with pytest.raises(BackendError, match=r"pip install 'blindlink\[dask\]'"):
         open_backend("dask")
     paths = write_agencies(tmp_path / "in", crowded_filters(6, families=10))
-    old = sys.argv
-    sys.argv = ["blindlink", "link", *map(str, paths), "--out", str(tmp_path / "r"),
-                "--backend", "dask"]  # fmt: skip
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-    finally:
-        sys.argv = old
-    err = capsys.readouterr().err
-    assert exit_info.value.code == BackendError.exit_code
+    code, _, err = run_cli(
+        ["link", *map(str, paths), "--out", str(tmp_path / "r"), "--backend", "dask"], capsys
+    )
+    assert code == BackendError.exit_code
     assert err.strip().count("\n") == 0 and "pip install 'blindlink[dask]'" in err
     assert not (tmp_path / "r").exists()
 

@@ -398,8 +398,10 @@ def test_older_format_version(tmp_path: Path) -> None:
 
 def test_unknown_flags(tmp_path: Path) -> None:
     path = tmp_path / "s.blk"
-    path.write_bytes(assemble(header_doc(), flags=2))  # bit 0 announces attributes
-    rejected(path, "flags 0x0002")
+    path.write_bytes(assemble(header_doc(), flags=4))  # bits 0, 1: attributes, blocking keys
+    rejected(path, "flags 0x0004")
+    path.write_bytes(assemble(header_doc(), flags=2))  # blocking keys announced, none listed
+    rejected(path, "blocking-keys flag is set")
 
 
 def _without(key: str) -> dict[str, Any]:

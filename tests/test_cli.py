@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import stat
-import sys
 from pathlib import Path
 
 import pytest
 
-from blindlink.cli import main
+from helpers import run_cli
 
 HEADER = "record_id,given_name,family_name,date_of_birth,sex,nationality\n"
 AGENCY_CSV = {
@@ -30,31 +29,17 @@ AGENCY_CSV = {
 }
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["blindlink", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture
 def workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     for agency, text in AGENCY_CSV.items():
         (tmp_path / f"{agency}.csv").write_text(text, encoding="utf-8")
-    code, _, _ = run(["keygen", "--out", str(tmp_path / "secret.key")], capsys)
+    code, _, _ = run_cli(["keygen", "--out", str(tmp_path / "secret.key")], capsys)
     assert code == 0
     return tmp_path
 
 
 def encode(ws: Path, agency: str, capsys: pytest.CaptureFixture[str], secret: str = "secret.key"):
-    return run(
+    return run_cli(
         [
             "encode", str(ws / f"{agency}.csv"), "--secret-file", str(ws / secret),
             "--agency", agency, "--out", str(ws / f"{agency}.blk"),
@@ -65,13 +50,13 @@ def encode(ws: Path, agency: str, capsys: pytest.CaptureFixture[str], secret: st
 
 def test_keygen_writes_private_256_bit_secret(tmp_path: Path, capsys) -> None:
     target = tmp_path / "s.key"
-    code, out, _ = run(["keygen", "--out", str(target)], capsys)
+    code, out, _ = run_cli(["keygen", "--out", str(target)], capsys)
     assert code == 0
     text = target.read_text()
     assert len(text.strip()) == 64 and int(text, 16) >= 0
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert text.strip() not in out
-    code, _, err = run(["keygen", "--out", str(target)], capsys)
+    code, _, err = run_cli(["keygen", "--out", str(target)], capsys)
     assert code != 0 and "already exists" in err
     assert target.read_text() == text
 
@@ -83,7 +68,7 @@ def test_encode_link_round_trip(workspace: Path, capsys) -> None:
         assert f"of agency {agency}" in out
     results = workspace / "results"
     blks = [str(workspace / f"{a}.blk") for a in AGENCY_CSV]
-    code, out, err = run(["link", *blks, "--out", str(results)], capsys)
+    code, out, err = run_cli(["link", *blks, "--out", str(results)], capsys)
     assert code == 0, err
     with (results / "clusters.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -114,11 +99,11 @@ def test_encode_link_round_trip(workspace: Path, capsys) -> None:
 
 
 def test_link_refuses_files_made_with_different_secrets(workspace: Path, capsys) -> None:
-    run(["keygen", "--out", str(workspace / "other.key")], capsys)
+    run_cli(["keygen", "--out", str(workspace / "other.key")], capsys)
     assert encode(workspace, "ngo_north", capsys)[0] == 0
     assert encode(workspace, "hotline", capsys, secret="other.key")[0] == 0
     out_dir = workspace / "results"
-    code, _, err = run(
+    code, _, err = run_cli(
         ["link", str(workspace / "ngo_north.blk"), str(workspace / "hotline.blk"),
          "--out", str(out_dir)],
         capsys,
@@ -136,14 +121,14 @@ def test_link_refuses_files_made_with_different_schemas(workspace: Path, capsys)
     document = dict(default_schema().document, description="another schema")
     (workspace / "other.json").write_text(json.dumps(document), encoding="utf-8")
     assert encode(workspace, "ngo_north", capsys)[0] == 0
-    code, _, err = run(
+    code, _, err = run_cli(
         ["encode", str(workspace / "hotline.csv"), "--secret-file", str(workspace / "secret.key"),
          "--agency", "hotline", "--out", str(workspace / "hotline.blk"),
          "--schema", str(workspace / "other.json")],
         capsys,
     )  # fmt: skip
     assert code == 0, err
-    code, _, err = run(
+    code, _, err = run_cli(
         ["link", str(workspace / "ngo_north.blk"), str(workspace / "hotline.blk"),
          "--out", str(workspace / "r")],
         capsys,
@@ -166,7 +151,7 @@ def test_encode_bad_csv(
 ) -> None:
     (workspace / "bad.csv").write_text(content, encoding="utf-8")
     out = workspace / "bad.blk"
-    code, _, err = run(
+    code, _, err = run_cli(
         ["encode", str(workspace / "bad.csv"), "--secret-file", str(workspace / "secret.key"),
          "--agency", "x", "--out", str(out)],
         capsys,
@@ -181,13 +166,13 @@ def test_encode_bad_csv(
 
 def test_encode_unreadable_csv_and_missing_secret(workspace: Path, capsys) -> None:
     args = ["--agency", "x", "--out", str(workspace / "x.blk")]
-    code, _, err = run(
+    code, _, err = run_cli(
         ["encode", str(workspace / "nope.csv"), "--secret-file", str(workspace / "secret.key"),
          *args],
         capsys,
     )  # fmt: skip
     assert code == 3 and "nope.csv: cannot open" in err
-    code, _, err = run(
+    code, _, err = run_cli(
         ["encode", str(workspace / "hotline.csv"), "--secret-file", str(workspace / "no.key"),
          *args],
         capsys,
@@ -202,13 +187,13 @@ def test_link_on_a_corrupted_file_fails_cleanly(workspace: Path, capsys) -> None
     data = bytearray(blk.read_bytes())
     data[len(data) // 2] ^= 0x01
     blk.write_bytes(bytes(data))
-    code, _, err = run(["link", str(blk), "--out", str(workspace / "r")], capsys)
+    code, _, err = run_cli(["link", str(blk), "--out", str(workspace / "r")], capsys)
     assert code == 5 and "hotline.blk" in err
     assert not (workspace / "r").exists()
 
 
 def test_unsafe_agency_name_is_refused(workspace: Path, capsys) -> None:
-    code, _, err = run(
+    code, _, err = run_cli(
         ["encode", str(workspace / "hotline.csv"), "--secret-file", str(workspace / "secret.key"),
          "--agency", "../escape", "--out", str(workspace / "h.blk")],
         capsys,
@@ -217,7 +202,9 @@ def test_unsafe_agency_name_is_refused(workspace: Path, capsys) -> None:
 
 
 def test_debug_shows_the_traceback(workspace: Path, capsys) -> None:
-    code, _, err = run(["link", str(workspace / "missing.blk"), "--out", "r", "--debug"], capsys)
+    code, _, err = run_cli(
+        ["link", str(workspace / "missing.blk"), "--out", "r", "--debug"], capsys
+    )
     assert code == 5
     assert "Traceback" in err
 
@@ -226,7 +213,7 @@ def test_secret_never_appears_in_outputs(workspace: Path, capsys) -> None:
     secret = (workspace / "secret.key").read_text().strip()
     outputs = [encode(workspace, agency, capsys) for agency in AGENCY_CSV]
     blks = [str(workspace / f"{a}.blk") for a in AGENCY_CSV]
-    outputs.append(run(["link", *blks, "--out", str(workspace / "r")], capsys))
+    outputs.append(run_cli(["link", *blks, "--out", str(workspace / "r")], capsys))
     for _, out, err in outputs:
         assert secret not in out and secret not in err
     for path in [*workspace.glob("*.blk"), *(workspace / "r").rglob("*.*")]:
@@ -235,7 +222,9 @@ def test_secret_never_appears_in_outputs(workspace: Path, capsys) -> None:
 
 def test_demo_acts_out_the_roles_and_scores_the_result(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "demo"
-    code, out, err = run(["demo", "--out", str(folder), "--persons", "400", "--seed", "3"], capsys)
+    code, out, err = run_cli(
+        ["demo", "--out", str(folder), "--persons", "400", "--seed", "3"], capsys
+    )
     assert code == 0, err
     agencies = sorted(p.stem for p in (folder / "input").glob("*.csv"))
     assert len(agencies) == 4
@@ -250,12 +239,12 @@ def test_demo_acts_out_the_roles_and_scores_the_result(tmp_path: Path, capsys) -
     produced = b"".join(p.read_bytes() for p in (folder / "results").rglob("*.*"))
     produced += b"".join(p.read_bytes() for p in (folder / "encoded").glob("*.blk"))
     assert not any(name.encode() in produced for name in names)
-    code, _, _ = run(["demo", "--out", str(folder), "--persons", "100"], capsys)
+    code, _, _ = run_cli(["demo", "--out", str(folder), "--persons", "100"], capsys)
     assert code == 0, "a second demo run replaces the previous demo folder"
 
 
 def test_synth_writes_agency_files_and_truth(tmp_path: Path, capsys) -> None:
-    code, out, err = run(["synth", "--out", str(tmp_path / "d"), "--persons", "50"], capsys)
+    code, out, err = run_cli(["synth", "--out", str(tmp_path / "d"), "--persons", "50"], capsys)
     assert code == 0, err
     assert (tmp_path / "d" / "truth.csv").exists()
     assert len(list((tmp_path / "d").glob("*.csv"))) == 5
@@ -267,7 +256,7 @@ def test_link_options_links_file_and_estimates(workspace: Path, capsys) -> None:
     blks = [str(workspace / f"{a}.blk") for a in ("ngo_north", "police_unit")]
     for extra in (["--threshold", "auto"], ["--solver", "optimal"], ["--solver", "greedy"]):
         out_dir = workspace / f"r{extra[1]}"
-        code, out, err = run(["link", *blks, "--out", str(out_dir), *extra], capsys)
+        code, out, err = run_cli(["link", *blks, "--out", str(out_dir), *extra], capsys)
         assert code == 0, err
         stats = json.loads((out_dir / "stats.json").read_text(encoding="utf-8"))
         assert stats["linkage"]["solver"] == (extra[1] if extra[0] == "--solver" else "multiparty")
@@ -276,12 +265,12 @@ def test_link_options_links_file_and_estimates(workspace: Path, capsys) -> None:
         for link in links:
             assert 0.0 <= float(link["match_probability"]) <= 1.0
             assert float(link["score"]) >= stats["linkage"]["threshold"]
-    code, _, err = run(
+    code, _, err = run_cli(
         ["link", *blks, "--out", str(workspace / "x"), "--threshold", "high"], capsys
     )
     assert code == 3 and "--threshold must be a number" in err
     three = [*blks, str(workspace / "ngo_north.blk")]
-    code, _, err = run(["link", *three, "--out", str(workspace / "y")], capsys)
+    code, _, err = run_cli(["link", *three, "--out", str(workspace / "y")], capsys)
     assert code == 6 and "both are from agency 'ngo_north'" in err
 
 
@@ -289,18 +278,18 @@ def test_link_json_and_quiet(workspace: Path, capsys) -> None:
     for agency in AGENCY_CSV:
         assert encode(workspace, agency, capsys)[0] == 0
     blks = [str(workspace / f"{a}.blk") for a in AGENCY_CSV]
-    code, out, err = run(["link", *blks, "--out", str(workspace / "j"), "--json"], capsys)
+    code, out, err = run_cli(["link", *blks, "--out", str(workspace / "j"), "--json"], capsys)
     assert code == 0, err
     summary = json.loads(out)
     assert summary["statistics"]["records"]["total"] == 10
     assert summary["files"]["agencies"]["hotline"].endswith("hotline.csv")
     named = workspace / "named"
-    code, _, err = run(["link", *blks, "--out", str(named), "--name-other-agencies"], capsys)
+    code, _, err = run_cli(["link", *blks, "--out", str(named), "--name-other-agencies"], capsys)
     assert code == 0, err
     with (named / "agencies" / "hotline.csv").open(encoding="utf-8") as handle:
         rows = {r["record_id"]: r for r in csv.DictReader(handle)}
     assert rows["9"]["known_elsewhere"] == "1" and rows["9"]["other_agencies"] == "police_unit"
-    code, out, err = run(["link", *blks, "--out", str(workspace / "q"), "--quiet"], capsys)
+    code, out, err = run_cli(["link", *blks, "--out", str(workspace / "q"), "--quiet"], capsys)
     assert code == 0 and out == "" and err == ""
     assert (workspace / "q" / "stats.json").exists()
 
@@ -316,14 +305,14 @@ FEBRL_CSV = (
 def test_clkhash_schema_encode_convert_and_link(workspace: Path, capsys) -> None:
     schema = Path(__file__).resolve().parents[1] / "protocols/examples/clkhash-febrl-v3.json"
     (workspace / "febrl.csv").write_text(FEBRL_CSV, encoding="utf-8")
-    code, out, err = run(
+    code, out, err = run_cli(
         ["encode", str(workspace / "febrl.csv"), "--secret-file", str(workspace / "secret.key"),
          "--agency", "a", "--out", str(workspace / "a.blk"), "--schema", str(schema),
          "--id-column", "rec_id"],
         capsys,
     )  # fmt: skip
     assert code == 0, err
-    code, _, err = run(
+    code, _, err = run_cli(
         ["convert", str(workspace / "a.blk"), "--to", "anonlink-json",
          "--out", str(workspace / "a.json")],
         capsys,
@@ -331,7 +320,7 @@ def test_clkhash_schema_encode_convert_and_link(workspace: Path, capsys) -> None
     assert code == 0, err
     clks = json.loads((workspace / "a.json").read_text())["clks"]
     assert len(clks) == 2
-    code, _, err = run(
+    code, _, err = run_cli(
         ["convert", str(workspace / "a.json"), "--to", "blk", "--out", str(workspace / "b.blk"),
          "--agency", "b"],
         capsys,
@@ -341,7 +330,7 @@ def test_clkhash_schema_encode_convert_and_link(workspace: Path, capsys) -> None
 
     original, converted = read_blk(workspace / "a.blk"), read_blk(workspace / "b.blk")
     assert (original.filters == converted.filters).all()
-    code, _, err = run(
+    code, _, err = run_cli(
         ["convert", str(workspace / "a.json"), "--to", "blk", "--out", str(workspace / "c.blk")],
         capsys,
     )  # fmt: skip
@@ -356,7 +345,9 @@ def test_estimate_from_reference_csv_and_errors(tmp_path: Path, capsys) -> None:
     else:  # the UK table's main-effects cells are not needed here: any valid table works
         csv_path.write_text("A,B,C,count\n1,0,0,50\n0,1,0,40\n0,0,1,30\n1,1,0,10\n1,0,1,8\n"
                             "0,1,1,6\n1,1,1,2\n", encoding="utf-8")  # fmt: skip
-    code, out, err = run(["estimate", str(csv_path), "--method", "main-effects", "--json"], capsys)
+    code, out, err = run_cli(
+        ["estimate", str(csv_path), "--method", "main-effects", "--json"], capsys
+    )
     assert code == 0, err
     result = json.loads(out)
     assert result["method"] == "main-effects"
@@ -366,7 +357,7 @@ def test_estimate_from_reference_csv_and_errors(tmp_path: Path, capsys) -> None:
     if reference.exists():
         assert abs(result["estimate"] - 12214.0) / 12214.0 < 0.001
     (tmp_path / "bad.csv").write_text("A,B,total\n1,0,3\n", encoding="utf-8")
-    code, _, err = run(["estimate", str(tmp_path / "bad.csv")], capsys)
+    code, _, err = run_cli(["estimate", str(tmp_path / "bad.csv")], capsys)
     assert code == 3 and "bad.csv" in err and "count" in err
 
 
@@ -382,34 +373,35 @@ def test_every_candidate_search_finds_the_same_persons_here(workspace: Path, cap
     outputs = {}
     for blocking, described in searches.items():
         out_dir = workspace / blocking
-        code, _, err = run(
+        code, _, err = run_cli(
             ["link", *blks, "--out", str(out_dir), "--blocking", blocking, "--seed", "4"], capsys
         )
         assert code == 0, err
         stats = json.loads((out_dir / "stats.json").read_text(encoding="utf-8"))
         assert stats["linkage"]["candidates"] == described
         outputs[blocking] = {
-            path.relative_to(out_dir): path.read_bytes()
-            for path in sorted(out_dir.rglob("*.csv"))
+            path.relative_to(out_dir): path.read_bytes() for path in sorted(out_dir.rglob("*.csv"))
         }
     assert outputs["exact"] == outputs["bounded"]  # the same links, scores and probabilities
     assert outputs["exact"][Path("clusters.csv")] == outputs["lsh"][Path("clusters.csv")]
-    code, _, err = run(["link", *blks, "--out", str(workspace / "z"), "--blocking", "x"], capsys)
+    code, _, err = run_cli(
+        ["link", *blks, "--out", str(workspace / "z"), "--blocking", "x"], capsys
+    )
     assert code == 3 and "blocking must be" in err
 
 
 def test_schema_show_and_validate(tmp_path: Path, capsys) -> None:
     from blindlink.schema import default_schema
 
-    code, out, _ = run(["schema", "show"], capsys)
+    code, out, _ = run_cli(["schema", "show"], capsys)
     assert code == 0 and json.loads(out) == default_schema().document
     (tmp_path / "default.json").write_text(out, encoding="utf-8")
-    code, out, _ = run(["schema", "validate", str(tmp_path / "default.json")], capsys)
+    code, out, _ = run_cli(["schema", "validate", str(tmp_path / "default.json")], capsys)
     assert code == 0 and "valid blindlink schema" in out
     examples = Path(__file__).resolve().parents[1] / "protocols" / "examples"
-    code, out, _ = run(["schema", "validate", str(examples / "clkhash-febrl-v3.json")], capsys)
+    code, out, _ = run_cli(["schema", "validate", str(examples / "clkhash-febrl-v3.json")], capsys)
     assert code == 0 and "valid clkhash v3 schema" in out
-    code, _, err = run(["schema", "validate", str(examples / "invalid-schema.json")], capsys)
+    code, _, err = run_cli(["schema", "validate", str(examples / "invalid-schema.json")], capsys)
     assert code == 4
     for location in (
         "$.encoding.filter_bits",
@@ -427,7 +419,7 @@ def test_secret_from_environment_passphrase_and_missing(
     csv_path = str(workspace / "hotline.csv")
     args = ["encode", csv_path, "--agency", "hotline"]
     monkeypatch.setenv("BLINDLINK_SECRET_FILE", str(workspace / "secret.key"))
-    assert run([*args, "--out", str(workspace / "env-file.blk")], capsys)[0] == 0
+    assert run_cli([*args, "--out", str(workspace / "env-file.blk")], capsys)[0] == 0
     assert encode(workspace, "hotline", capsys)[0] == 0
     from blindlink.io.blk import read_blk
 
@@ -437,15 +429,17 @@ def test_secret_from_environment_passphrase_and_missing(
     monkeypatch.delenv("BLINDLINK_SECRET_FILE")
     monkeypatch.setenv("BLINDLINK_SECRET", "correct horse battery staple")
     for name in ("p1", "p2"):
-        code, _, err = run([*args, "--passphrase", "--out", str(workspace / f"{name}.blk")], capsys)
+        code, _, err = run_cli(
+            [*args, "--passphrase", "--out", str(workspace / f"{name}.blk")], capsys
+        )
         assert code == 0, err
     assert read_blk(workspace / "p1.blk").key_check == read_blk(workspace / "p2.blk").key_check
     assert read_blk(workspace / "p1.blk").key_check != by_flag.key_check
     monkeypatch.setenv("BLINDLINK_SECRET", "short")
-    code, _, err = run([*args, "--passphrase", "--out", str(workspace / "p3.blk")], capsys)
+    code, _, err = run_cli([*args, "--passphrase", "--out", str(workspace / "p3.blk")], capsys)
     assert code == 7 and "passphrase is too short" in err
     monkeypatch.delenv("BLINDLINK_SECRET")
-    code, _, err = run([*args, "--out", str(workspace / "none.blk")], capsys)
+    code, _, err = run_cli([*args, "--out", str(workspace / "none.blk")], capsys)
     assert code == 7 and "no secret given" in err
     assert not (workspace / "none.blk").exists()
 
@@ -454,7 +448,7 @@ def test_encode_with_two_workers_writes_the_same_file(workspace: Path, capsys) -
     code, _, err = encode(workspace, "ngo_north", capsys)
     assert code == 0, err
     single = (workspace / "ngo_north.blk").read_bytes()
-    code, _, err = run(
+    code, _, err = run_cli(
         [
             "encode", str(workspace / "ngo_north.csv"),
             "--secret-file", str(workspace / "secret.key"),
@@ -464,7 +458,7 @@ def test_encode_with_two_workers_writes_the_same_file(workspace: Path, capsys) -
     )  # fmt: skip
     assert code == 0, err
     assert (workspace / "two.blk").read_bytes() == single
-    code, _, err = run(
+    code, _, err = run_cli(
         ["encode", str(workspace / "ngo_north.csv"), "--agency", "x", "--out", "y.blk",
          "--workers", "0"],
         capsys,

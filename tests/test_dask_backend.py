@@ -22,12 +22,12 @@ cloudpickle = pytest.importorskip("cloudpickle")
 from blindlink.backends import TiledSearch  # noqa: E402
 from blindlink.backends.dask import DaskBackend  # noqa: E402
 from blindlink.backends.tiles import TileResult, compute_tile  # noqa: E402
-from blindlink.cli import main  # noqa: E402
 from blindlink.errors import BackendError  # noqa: E402
 from blindlink.kernels.dice import candidate_pairs  # noqa: E402
 from blindlink.pipeline.link import link_files  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
+from helpers import run_cli  # noqa: E402
 from test_backends import crowded_filters, result_files, write_agencies  # noqa: E402
 
 # Tile functions defined here travel to worker processes by value, not by module name.
@@ -90,25 +90,18 @@ def test_cli_on_a_running_scheduler(
 ) -> None:
     paths = [str(p) for p in write_agencies(tmp_path / "in", crowded_filters(9))]
 
-    def run(*args: str) -> int:
-        old = sys.argv
-        sys.argv = ["blindlink", "link", *paths, "--seed", "3", "--quiet", *args]
-        try:
-            main()
-            return 0
-        except SystemExit as exc:
-            return int(exc.code or 0)
-        finally:
-            sys.argv = old
+    def run(*args: str) -> tuple[int, str, str]:
+        return run_cli(["link", *paths, "--seed", "3", "--quiet", *args], capsys)
 
-    assert run("--out", str(tmp_path / "local")) == 0
-    assert (
-        run("--out", str(tmp_path / "dask"), "--scheduler", threaded_cluster.scheduler_address) == 0
-    )
+    assert run("--out", str(tmp_path / "local"))[0] == 0
+    scheduler = threaded_cluster.scheduler_address
+    assert run("--out", str(tmp_path / "dask"), "--scheduler", scheduler)[0] == 0
     assert result_files(tmp_path / "dask") == result_files(tmp_path / "local")
-    code = run("--out", str(tmp_path / "x"), "--scheduler", "tcp://127.0.0.1:9", "--workers", "2")
+    code, _, err = run(
+        "--out", str(tmp_path / "x"), "--scheduler", "tcp://127.0.0.1:9", "--workers", "2"
+    )
     assert code == BackendError.exit_code
-    assert "not with a scheduler address" in capsys.readouterr().err
+    assert "not with a scheduler address" in err
 
 
 def test_a_failing_tile_fails_the_run_in_one_line(threaded_cluster: Any) -> None:

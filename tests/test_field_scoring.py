@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from blindlink.cli import main
 from blindlink.errors import IncompatibleFilesError, InputError
 from blindlink.io.blk import write_blk
 from blindlink.kernels.segment_dice import segment_dice
@@ -31,6 +30,7 @@ from blindlink.pipeline.link import link
 from blindlink.schema import HardeningStep, default_schema, load_schema
 from blindlink.schema.layout import NoFieldLayout, field_layout, field_layout_problem
 from blindlink.synth import generate
+from helpers import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "protocols" / "examples"
 SECRET = b"field-scoring-test-secret-012345"
@@ -218,33 +218,19 @@ def test_field_scoring_needs_the_schema(field_batches) -> None:  # type: ignore[
         link(field_batches, scoring="fields")
 
 
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["blindlink", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_cli_links_with_field_scoring(tmp_path: Path, field_batches, capsys) -> None:  # type: ignore[no-untyped-def]
     files = []
     for batch in field_batches:
         write_blk(tmp_path / f"{batch.agency}.blk", batch)
         files.append(str(tmp_path / f"{batch.agency}.blk"))
     schema = str(EXAMPLES / "field-level-bloom.json")
-    code, _, err = _run(["link", *files, "--out", str(tmp_path / "out"), "--quiet",
+    code, _, err = run_cli(["link", *files, "--out", str(tmp_path / "out"), "--quiet",
                          "--scoring", "fields", "--schema", schema], capsys)  # fmt: skip
     assert code == 0, err
     stats = json.loads((tmp_path / "out" / "stats.json").read_text(encoding="utf-8"))
     assert stats["linkage"]["scoring"]["used"] == "fields"
     # the built-in schema is not the one these files were made with: one line, exit code 6
-    code, _, err = _run(["link", *files, "--out", str(tmp_path / "out2"), "--quiet",
+    code, _, err = run_cli(["link", *files, "--out", str(tmp_path / "out2"), "--quiet",
                          "--scoring", "fields", "--schema", str(EXAMPLES / "field-level-rbf.json")],
                         capsys)  # fmt: skip
     assert code == IncompatibleFilesError.exit_code
@@ -258,7 +244,7 @@ def test_cli_falls_back_to_record_scoring_and_says_why(tmp_path: Path, capsys) -
     for name, rows in data.agencies.items():
         write_blk(tmp_path / f"{name}.blk", encode(rows, secret=SECRET, agency=name, schema=schema))
         files.append(str(tmp_path / f"{name}.blk"))
-    code, _, err = _run(["link", *files, "--out", str(tmp_path / "out"), "--quiet",
+    code, _, err = run_cli(["link", *files, "--out", str(tmp_path / "out"), "--quiet",
                          "--scoring", "fields", "--schema", str(EXAMPLES / "field-level-rbf.json")],
                         capsys)  # fmt: skip
     assert code == 0, err

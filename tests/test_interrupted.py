@@ -303,3 +303,84 @@ def test_real_kills_keep_the_previous_output(kit: Path, tmp_path: Path, command:
         _kill_when(args, tmp_path, delay=delay, settle=settle)
         assert tree(out) == before, (delay, settle)
     rerun_succeeds(args, out, before)
+
+
+# ------------------------------------------------------------------------ sealed encodes
+
+
+def test_sealed_encode_killed_leaves_no_plaintext(kit: Path, tmp_path: Path) -> None:
+    """A sealed encode (``--to``) killed at every step, and as a real command, leaves the
+    previous sealed file or the new one -- both open to the same .blk -- and never a plain
+    .blk or a record id anywhere beside it; the rerun clears the ciphertext temporaries.
+
+    Sealing is streamed into the atomic temporary (``io.sealed.sealed_output``): the plain
+    file's sections only ever lie in unnamed temporaries, which vanish with the process."""
+    from blindlink.io.blk import MAGIC, read_blk
+    from blindlink.io.identity import generate_identity, write_identity
+    from blindlink.io.sealed import unseal_file
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    coordinator, hotline = generate_identity("coordinator"), generate_identity("hotline")
+    write_identity(coordinator, keys)
+    write_identity(hotline, keys)
+    (tmp_path / "reference").mkdir()
+    reference = tmp_path / "reference" / "hotline.blk"
+    secret = read_secret_file(kit / "s.key")
+    encode_file(kit / "hotline.csv", reference, secret=secret, agency="hotline")
+    plain = reference.read_bytes()
+    record_ids = [rid.encode() for rid in read_blk(reference).record_ids]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "hotline.blk"
+    args = [*encode_command(kit, out), "--to", str(keys / "coordinator.pub"),
+            "--sign-key", str(keys / "hotline.key")]  # fmt: skip
+
+    def opened() -> bytes:
+        with open(tmp_path / "opened", "wb") as handle:
+            unseal_file(out, handle, key=coordinator, signer=hotline.public)
+        return (tmp_path / "opened").read_bytes()
+
+    def no_plaintext_beside_it() -> None:
+        for path in folder.rglob("*"):
+            data = path.read_bytes() if path.is_file() else b""
+            assert MAGIC not in data and ".plain." not in path.name, path.name
+            assert not any(rid in data for rid in record_ids), path.name
+
+    def action() -> None:
+        encode_file(kit / "hotline.csv", out, secret=secret, agency="hotline",
+                    recipient=coordinator.public, signer=hotline)  # fmt: skip
+
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert opened() == plain  # the sealed file holds exactly the plain encoding
+    kills = 0
+    points: list[tuple[Any, str, str]] = [
+        (os, "fchmod", "after"),
+        (os, "fsync", "before"),
+        (os, "replace", "before"),
+        (os, "replace", "after"),
+    ]
+    for owner, name, when in points:
+        assert killed_in_child(action, at_call(owner, name, 1, when)), (name, when)
+        kills += 1
+        assert opened() == plain, (name, when)
+        no_plaintext_beside_it()
+    for nth in range(1, 50):  # each write: header, each block of ciphertext, tag, signature
+        if not killed_in_child(action, at_write(nth)):
+            break
+        kills += 1
+        assert opened() == plain, f"killed in write {nth}"
+        no_plaintext_beside_it()
+    assert kills >= 8
+    assert killed_in_child(action, at_write(2))
+    assert hidden(folder), "a half-written temporary (ciphertext), for the rerun to clear"
+    rng = random.Random("sealed")
+    for delay, settle in ((rng.uniform(0.05, 1.5), 0.0), (None, rng.uniform(0.0, 0.005))):
+        _kill_when(args, folder, delay=delay, settle=settle)
+        assert opened() == plain, (delay, settle)
+        no_plaintext_beside_it()
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert opened() == plain
+    assert hidden(folder) == []
+    no_plaintext_beside_it()

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from blindlink.cli import main
 from blindlink.errors import BlindlinkError
 from blindlink.pipeline.demo import run_demo
 from blindlink.pipeline.report import write_report
 from blindlink.report import FIGURE_IDS, SECTION_IDS, build_report
+from helpers import run_cli
 
 pytest.importorskip("matplotlib", reason="the report needs matplotlib: pip install -e '.[test]'")
 
@@ -140,25 +140,11 @@ def test_a_folder_without_stats_is_an_input_error(tmp_path: Path) -> None:
         write_report(tmp_path)
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["blindlink", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_cli_report(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["report", str(results), "--method", "main-effects"], capsys)
+    code, out, err = run_cli(["report", str(results), "--method", "main-effects"], capsys)
     assert code == 0, err
     assert "report.html" in out and (results / "report.html").is_file()
-    code, _, err = run(["report", str(results / "nowhere")], capsys)
+    code, _, err = run_cli(["report", str(results / "nowhere")], capsys)
     assert code == 3 and "not a folder" in err
 
 
@@ -166,7 +152,7 @@ def test_without_matplotlib_the_cli_says_what_to_install(
     results: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    code, _, err = run(["report", str(results)], capsys)
+    code, _, err = run_cli(["report", str(results)], capsys)
     assert code == 1 and "pip install 'blindlink[report]'" in err
 
 

@@ -4,18 +4,17 @@ histogram, and the estimate per threshold (library and CLI)."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from blindlink.cli import main
 from blindlink.errors import InputError
 from blindlink.linkage.sensitivity import score_histogram, threshold_grid
 from blindlink.pipeline.demo import DemoOutcome, run_demo
 from blindlink.stats.sensitivity import envelope, threshold_sensitivity
+from helpers import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -97,28 +96,14 @@ def test_one_agency_threshold_gives_an_entry_without_estimate(demo: DemoOutcome)
     assert point.estimate is None and point.note and point.observed == 9
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["blindlink", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_cli_estimate_reports_the_thresholds(
     demo: DemoOutcome, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stats_path = str(demo.folder / "results" / "stats.json")
-    code, out, _ = run(["estimate", stats_path, "--method", "main-effects"], capsys)
+    code, out, _ = run_cli(["estimate", stats_path, "--method", "main-effects"], capsys)
     assert code == 0
     assert "(chosen)" in out and "across thresholds" in out
-    code, out, _ = run(["estimate", stats_path, "--method", "main-effects", "--json"], capsys)
+    code, out, _ = run_cli(["estimate", stats_path, "--method", "main-effects", "--json"], capsys)
     assert code == 0
     data = json.loads(out)
     points = data["threshold_sensitivity"]
@@ -133,5 +118,5 @@ def test_cli_estimate_of_a_capture_csv_has_no_thresholds(
 ) -> None:
     path = tmp_path / "h.csv"
     path.write_text("A,B,count\n1,0,30\n0,1,25\n1,1,10\n", encoding="utf-8")
-    code, out, _ = run(["estimate", str(path), "--json"], capsys)
+    code, out, _ = run_cli(["estimate", str(path), "--json"], capsys)
     assert code == 0 and "threshold_sensitivity" not in json.loads(out)

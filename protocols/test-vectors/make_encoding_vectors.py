@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from blindlink.encoding.blocking_keys import BlockingKeyCoder
 from blindlink.encoding.encoder import Encoder
 from blindlink.encoding.keys import derive_key, key_check_value
 from blindlink.schema import default_schema, load_schema
@@ -61,23 +62,46 @@ def _example(file: str, records: list[dict[str, str]], secret: bytes) -> dict[st
     }
 
 
+def _blocking_keys(schema: Any, secret: bytes) -> list[dict[str, list[str]]]:
+    """Each record's blocking-key values (hex of the 8 bytes), by key name."""
+    keys = BlockingKeyCoder(schema, secret).keys(
+        {column: [r.get(column, "") for r in RECORDS] for column in schema.columns}, len(RECORDS)
+    )
+    out: list[dict[str, list[str]]] = []
+    position = 0
+    for counts in keys.counts.tolist():
+        record: dict[str, list[str]] = {}
+        for name, count in zip(keys.names, counts, strict=True):
+            values = keys.values[position : position + count].tolist()
+            record[name] = [value.to_bytes(8, "big").hex() for value in values]
+            position += count
+        out.append(record)
+    return out
+
+
 def build() -> dict[str, Any]:
     secret = SECRET_TEXT.encode("utf-8")
     schema = default_schema()
     groups = sorted({f.key_group for f in schema.fields})
     filters = Encoder(schema, secret).encode(RECORDS)
+    blocking = _blocking_keys(schema, secret)
     return {
         "description": "blindlink encoding v1 known answers: secret text -> keys -> filters "
         "under the built-in schema and under the example schemas (every deterministic "
-        "option). Filters are hex of the packed bits (MSB first).",
+        "option). Filters are hex of the packed bits (MSB first); blocking keys (built-in "
+        "schema) are hex of each value's 8 bytes, ascending, by key name.",
         "secret_text": SECRET_TEXT,
         "schema_fingerprint": schema.fingerprint,
         "keys": {f"group:{g}": derive_key(secret, f"group:{g}").hex() for g in groups}
-        | {"key-check": derive_key(secret, "key-check").hex()},
+        | {"key-check": derive_key(secret, "key-check").hex()}
+        | {
+            f"blocking:{k.name}": derive_key(secret, f"blocking:{k.name}").hex()
+            for k in schema.blocking_keys
+        },
         "key_check": key_check_value(secret, schema.fingerprint),
         "records": [
-            {"record": record, "filter_hex": row.tobytes().hex()}
-            for record, row in zip(RECORDS, filters, strict=True)
+            {"record": record, "filter_hex": row.tobytes().hex(), "blocking_keys": keys}
+            for record, row, keys in zip(RECORDS, filters, blocking, strict=True)
         ],
         "example_schemas": [
             _example("extended-columns.json", EXTENDED_RECORDS, secret),

@@ -338,6 +338,15 @@ def encode(
             "(default: today); agree on one with the other agencies.",
         ),
     ] = None,
+    blocking_keys: Annotated[
+        bool,
+        typer.Option(
+            "--blocking-keys/--no-blocking-keys",
+            help="Also send the schema's keyed blocking keys, for 'link --blocking keys' on "
+            "large caseloads (off by default: they show the coordinator which records agree "
+            "on them, docs/privacy.md).",
+        ),
+    ] = False,
 ) -> None:
     """Encode case records into keyed Bloom filters, to send to the coordinator."""
     reference_day = _reference_day(reference_date)
@@ -363,6 +372,7 @@ def encode(
             recipient=recipient,
             signer=signer,
             reference_date=reference_day,
+            blocking_keys=blocking_keys,
         )
     out.print(
         f"encoded {len(batch):,} records of agency {agency} to {out_path} "
@@ -377,6 +387,11 @@ def encode(
             for column in batch.attributes.columns
         )
         out.print(f"  sent in the clear, coarsened, for counting: {sent}")
+    if batch.blocking_keys is not None:
+        out.print(
+            "  keyed blocking keys (the coordinator sees which records agree, not on what): "
+            + ", ".join(batch.blocking_keys.names)
+        )
     for name, counts in report.fields.items():
         if counts.invalid:
             out.print(
@@ -438,7 +453,8 @@ def link(
         typer.Option(
             "--blocking",
             help="auto (one pass up to 200,000 records, else two bounded passes), exact, "
-            "bounded or lsh.",
+            "bounded, lsh, or keys (only records sharing a blocking key the agencies "
+            "encoded; the schema must define blocking_keys).",
         ),
     ] = "auto",
     name_other_agencies: Annotated[
@@ -542,14 +558,27 @@ def link(
             "are sized to fit.",
         ),
     ] = None,
+    tile_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--tile-rows",
+            min=1,
+            help="Records per side of a tile of the candidate search (default: sized from the "
+            "workers' memory). Never changes a result.",
+        ),
+    ] = None,
 ) -> None:
     """Link encoded files: duplicates within agencies and persons across them."""
     backend_name = backend or ("dask" if scheduler is not None else "local")
     chosen_backend = (
         open_backend(
-            backend_name, scheduler=scheduler, workers=workers, worker_memory=worker_memory
+            backend_name,
+            scheduler=scheduler,
+            workers=workers,
+            worker_memory=worker_memory,
+            tile_rows=tile_rows,
         )
-        if any(v is not None for v in (backend, scheduler, workers, worker_memory))
+        if any(v is not None for v in (backend, scheduler, workers, worker_memory, tile_rows))
         else None
     )
     disclosure = DisclosureSettings(min_cell=min_cell, epsilon=dp_epsilon, delta=dp_delta)
@@ -561,7 +590,7 @@ def link(
         chosen_backend if chosen_backend is not None else nullcontext(),
         err.status("linking", spinner="dots")
         if err.is_terminal and not quiet
-        else nullcontext() as status
+        else nullcontext() as status,
     ):
         result = link_files(
             encoded,

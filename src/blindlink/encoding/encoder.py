@@ -127,6 +127,16 @@ def _coded(codes: tuple[tuple[str, str], ...]) -> Normaliser:
     return normalise
 
 
+def field_normaliser(spec: FieldSpec) -> tuple[Normaliser, frozenset[Any]]:
+    """A field's normaliser (its codes applied) and the normal forms of its placeholders.
+
+    Public so that what else the agency derives from a field (blocking keys) reads a value
+    exactly as the encoder does: same transliteration, codes and missing values.
+    """
+    normalise = _coded(spec.codes) if spec.codes else _NORMALISERS[spec.type]
+    return normalise, frozenset({normalise(v) for v in spec.missing_values} - {None})
+
+
 class _Layout:
     """Where a field's own bit positions land in the record's filter.
 

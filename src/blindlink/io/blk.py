@@ -16,6 +16,9 @@ Why it looks the way it does:
 * Aggregate attributes (flag bit 0) follow the filters as a ``uint16`` code per record and
   attribute, their values listed once in the header: one read, no per-record parsing, and a
   file without them is byte for byte what earlier releases wrote.
+* Keyed blocking keys (flag bit 1) follow as a ``uint16`` count per record and key, then
+  the 8-byte values themselves; the header gives each key's number of values, so the file's
+  size is known before anything is read, and a file without them is unchanged too.
 
 Every error names the file and what is wrong with it -- never a record id or filter bytes,
 because error text ends up in logs and e-mails.
@@ -34,19 +37,20 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, NoReturn, Protocol, cast
+from typing import IO, Any, NoReturn, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from blindlink.errors import EncodedFileError, InputError, OutputError
 from blindlink.io.atomic import atomic_file
-from blindlink.types import AttributeColumn, EncodedBatch, RecordAttributes
+from blindlink.types import AttributeColumn, EncodedBatch, RecordAttributes, RecordBlockingKeys
 
 __all__ = [
     "BlkWriter",
     "Destination",
     "FLAG_ATTRIBUTES",
+    "FLAG_BLOCKING_KEYS",
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "MAGIC",
@@ -63,13 +67,19 @@ FORMAT_VERSION = 1
 FORMAT_NAME = "blindlink-encodings"
 #: Flag bit: an attributes section (aggregate attributes in the clear) follows the filters.
 FLAG_ATTRIBUTES = 0x0001
+#: Flag bit: a blocking-keys section (keyed blocking-key values) follows the attributes.
+FLAG_BLOCKING_KEYS = 0x0002
 #: Flags this module reads and writes.
-_KNOWN_FLAGS = FLAG_ATTRIBUTES
+_KNOWN_FLAGS = FLAG_ATTRIBUTES | FLAG_BLOCKING_KEYS
 
 #: magic, u16 format version, u16 flags, u32 header length.
 _PREFIX = struct.Struct("<8sHHI")
 _ID_LENGTH = struct.Struct("<I")
 _CODE = np.dtype("<u2")
+#: Blocking-key values: 8 bytes each, compared bytewise (so read big-endian).
+_KEY_VALUE = np.dtype(">u8")
+#: At most this many blocking keys in one file (schemas allow 16).
+_MAX_BLOCKING_KEYS = 64
 _ATTRIBUTE_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _DATE_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 #: Codes are uint16 and 0 means unknown.
@@ -175,6 +185,13 @@ def _write_blk(path: str | os.PathLike[str], batch: EncodedBatch, *, producer: s
     if batch.attributes is not None:
         columns = _check_columns(batch.attributes.columns)
         codes = _check_codes(batch.attributes.codes, len(batch.record_ids), columns)
+    key_list, key_counts, key_values = None, b"", b""
+    if batch.blocking_keys is not None:
+        names = _check_key_names(batch.blocking_keys.names)
+        key_counts, key_values, totals = _check_key_values(
+            batch.blocking_keys, len(batch.record_ids), names
+        )
+        key_list = tuple(zip(names, totals, strict=True))
     head = _head(
         batch.agency,
         batch.schema_fingerprint,
@@ -184,10 +201,11 @@ def _write_blk(path: str | os.PathLike[str], batch: EncodedBatch, *, producer: s
         ids_bytes=len(id_section),
         producer=producer,
         attributes=columns,
+        blocking_keys=key_list,
     )
     digest = hashlib.sha256()
     with atomic_file(path) as out:
-        for part in (head, id_section, _bytes_view(filters), codes):
+        for part in (head, id_section, _bytes_view(filters), codes, key_counts, key_values):
             digest.update(part)
             out.write(part)
         out.write(digest.digest())
@@ -203,8 +221,12 @@ def _head(
     ids_bytes: int,
     producer: str,
     attributes: tuple[AttributeColumn, ...] | None = None,
+    blocking_keys: Sequence[tuple[str, int]] | None = None,
 ) -> bytes:
-    """The fixed prefix and the canonical JSON header: everything before the ids section."""
+    """The fixed prefix and the canonical JSON header: everything before the ids section.
+
+    ``blocking_keys`` lists each blocking key's name and its number of values in the file.
+    """
     document: dict[str, Any] = {
         "agency": agency,
         "filter_bits": filter_bits,
@@ -219,6 +241,11 @@ def _head(
     if attributes is not None:
         flags |= FLAG_ATTRIBUTES
         document["attributes"] = [_column_document(column) for column in attributes]
+    if blocking_keys is not None:
+        flags |= FLAG_BLOCKING_KEYS
+        document["blocking_keys"] = [
+            {"name": name, "value_count": values} for name, values in blocking_keys
+        ]
     header = _canonical_json(document)
     if len(header) > MAX_HEADER_BYTES:
         raise InputError(
@@ -274,15 +301,24 @@ def _check_columns(columns: object) -> tuple[AttributeColumn, ...]:
     return tuple(columns)
 
 
+def _check_table(
+    table: object, what: str, records: int, width: int, per: str
+) -> npt.NDArray[np.uint16]:
+    """``table`` checked to be a uint16 array of ``records`` rows of ``width`` (``per``)."""
+    if not isinstance(table, np.ndarray) or table.dtype != np.uint16:
+        raise InputError(f"{what} must be a numpy array of dtype uint16")
+    if table.shape != (records, width):
+        raise InputError(
+            f"{what} have shape {table.shape}; {records} records of "
+            f"{width} {per} need shape ({records}, {width})"
+        )
+    checked: npt.NDArray[np.uint16] = table
+    return checked
+
+
 def _check_codes(codes: object, records: int, columns: tuple[AttributeColumn, ...]) -> bytes:
     """The attributes section for ``records`` records: the codes, checked, as bytes."""
-    if not isinstance(codes, np.ndarray) or codes.dtype != np.uint16:
-        raise InputError("attribute codes must be a numpy array of dtype uint16")
-    if codes.shape != (records, len(columns)):
-        raise InputError(
-            f"attribute codes have shape {codes.shape}; {records} records of "
-            f"{len(columns)} attributes need shape ({records}, {len(columns)})"
-        )
+    codes = _check_table(codes, "attribute codes", records, len(columns), "attributes")
     if problem := _code_range_problem(codes, columns):
         raise InputError(problem)
     return np.ascontiguousarray(codes, dtype=_CODE).tobytes()
@@ -295,10 +331,63 @@ def _code_range_problem(codes: npt.NDArray[np.uint16], columns: Sequence[Attribu
     highest = codes.max(axis=0)
     for column, top in zip(columns, highest.tolist(), strict=True):
         if top > len(column.values):
-            return (
-                f"attribute {column.name!r} has a code above its {len(column.values)} values"
-            )
+            return f"attribute {column.name!r} has a code above its {len(column.values)} values"
     return ""
+
+
+def _check_key_names(names: object) -> tuple[str, ...]:
+    """Blocking-key names for writing: 1 to 64, each valid, distinct."""
+    if not isinstance(names, tuple | list) or not 0 < len(names) <= _MAX_BLOCKING_KEYS:
+        raise InputError(f"blocking keys must name 1 to {_MAX_BLOCKING_KEYS} keys")
+    for position, name in enumerate(names, start=1):
+        if not isinstance(name, str) or not _ATTRIBUTE_NAME_RE.fullmatch(name):
+            raise InputError(
+                f"blocking key {position} has a name that is not 1 to 64 of a-z, 0-9 and '_' "
+                "starting with a letter"
+            )
+    if len(set(names)) != len(names):
+        raise InputError("blocking keys repeat a name")
+    return tuple(names)
+
+
+def _check_key_values(
+    keys: RecordBlockingKeys, records: int, names: tuple[str, ...]
+) -> tuple[bytes, bytes, list[int]]:
+    """The blocking-keys section of ``records`` records, checked: (counts, values, values
+    per key)."""
+    counts = _check_table(keys.counts, "blocking-key counts", records, len(names), "keys")
+    values = keys.values
+    if not isinstance(values, np.ndarray) or values.dtype != np.uint64 or values.ndim != 1:
+        raise InputError("blocking-key values must be a 1-D numpy array of dtype uint64")
+    if values.shape[0] != int(counts.sum(dtype=np.int64)):
+        raise InputError(
+            f"{values.shape[0]} blocking-key values, but the counts add up to "
+            f"{int(counts.sum(dtype=np.int64))}"
+        )
+    if problem := _key_order_problem(counts, values):
+        raise InputError(problem)
+    totals = [int(total) for total in counts.sum(axis=0, dtype=np.int64)]
+    return (
+        np.ascontiguousarray(counts, dtype=_CODE).tobytes(),
+        np.ascontiguousarray(values, dtype=_KEY_VALUE).tobytes(),
+        totals,
+    )
+
+
+def _key_order_problem(counts: npt.NDArray[np.uint16], values: npt.NDArray[np.uint64]) -> str:
+    """'' if each record's values of each key are distinct and ascending, else a message."""
+    if values.shape[0] < 2:
+        return ""
+    lists = counts.ravel().astype(np.int64)
+    starts = np.cumsum(lists) - lists
+    first = np.zeros(values.shape[0], dtype=bool)
+    first[starts[lists > 0]] = True
+    rising = values[1:] > values[:-1]
+    if bool(np.all(rising | first[1:])):
+        return ""
+    position = int(np.flatnonzero(~(rising | first[1:]))[0]) + 1
+    record = int(np.searchsorted(np.cumsum(lists), position, side="right")) // counts.shape[1]
+    return f"record {record + 1}: its values of one blocking key are not distinct and ascending"
 
 
 def _check_identity(agency: str, schema_fingerprint: str, key_check: str, bits: int) -> None:
@@ -416,7 +505,8 @@ class BlkWriter:
     Leaving the block without :meth:`finish` (an exception, say) writes nothing; an existing
     file at ``path`` is replaced only once the new one is complete. The file is byte for byte
     the one :func:`write_blk` writes for the same records. With ``attributes`` (the aggregate
-    attribute columns), every :meth:`add` gives the records' attribute codes too.
+    attribute columns), every :meth:`add` gives the records' attribute codes too; with
+    ``blocking_keys`` (the names of the blocking keys), their blocking-key values.
 
     With ``destination``, :meth:`finish` writes the file's bytes there instead of to
     ``path`` (which then only names the folder of the temporaries), and the batch's filters
@@ -433,10 +523,13 @@ class BlkWriter:
         filter_bits: int,
         attributes: Sequence[AttributeColumn] | None = None,
         destination: Destination | None = None,
+        blocking_keys: Sequence[str] | None = None,
     ) -> None:
         _check_identity(agency, schema_fingerprint, key_check, filter_bits)
         self._destination = destination
         self._columns = None if attributes is None else _check_columns(attributes)
+        self._key_names = None if blocking_keys is None else _check_key_names(blocking_keys)
+        self._key_totals = [0] * len(self._key_names or ())
         self._path = Path(path)
         self._identity = (agency, schema_fingerprint, key_check, filter_bits)
         self._ids: list[str] = []
@@ -459,6 +552,15 @@ class BlkWriter:
             self._id_spool.close()
             self._filter_spool.close()
             self._spool_failed(exc)
+        # blocking-key counts, then values
+        self._key_spools: list[IO[bytes]] = []
+        try:
+            while len(self._key_spools) < 2:
+                self._key_spools.append(tempfile.TemporaryFile(dir=directory))
+        except OSError as exc:
+            for spool in (self._id_spool, self._filter_spool, self._code_spool, *self._key_spools):
+                spool.close()
+            self._spool_failed(exc)
 
     def __enter__(self) -> BlkWriter:
         return self
@@ -467,15 +569,19 @@ class BlkWriter:
         self._id_spool.close()
         self._filter_spool.close()
         self._code_spool.close()
+        for spool in self._key_spools:
+            spool.close()
 
     def add(
         self,
         record_ids: Sequence[str],
         filters: npt.NDArray[np.uint8],
         attributes: npt.NDArray[np.uint16] | None = None,
+        blocking_keys: RecordBlockingKeys | None = None,
     ) -> None:
         """Append records: their ids, their packed filters and, if the writer has attribute
-        columns, their attribute codes (ids must all be distinct: :meth:`finish` checks)."""
+        columns, their attribute codes, and if it has blocking keys, their blocking-key
+        values (ids must all be distinct: :meth:`finish` checks)."""
         packed = _check_filters(filters, len(record_ids), self._identity[3])
         codes = b""
         if self._columns is not None:
@@ -484,13 +590,25 @@ class BlkWriter:
             codes = _check_codes(attributes, len(record_ids), self._columns)
         elif attributes is not None:
             raise InputError("this writer has no attribute columns: give no codes")
+        key_counts, key_values, totals = b"", b"", [0] * len(self._key_totals)
+        if self._key_names is not None:
+            if blocking_keys is None or tuple(blocking_keys.names) != self._key_names:
+                raise InputError("this writer sends blocking keys: give each record's values")
+            key_counts, key_values, totals = _check_key_values(
+                blocking_keys, len(record_ids), self._key_names
+            )
+        elif blocking_keys is not None:
+            raise InputError("this writer has no blocking keys: give no blocking-key values")
         entries = _id_entries(record_ids, len(self._ids) + 1)
         try:
             self._id_spool.write(entries)
             self._filter_spool.write(_bytes_view(packed))
             self._code_spool.write(codes)
+            self._key_spools[0].write(key_counts)
+            self._key_spools[1].write(key_values)
         except OSError as exc:
             self._spool_failed(exc)
+        self._key_totals = [a + b for a, b in zip(self._key_totals, totals, strict=True)]
         self._ids += record_ids
         self._ids_bytes += len(entries)
 
@@ -515,9 +633,14 @@ class BlkWriter:
             ids_bytes=self._ids_bytes,
             producer=_default_producer(),
             attributes=self._columns,
+            blocking_keys=(
+                None
+                if self._key_names is None
+                else tuple(zip(self._key_names, self._key_totals, strict=True))
+            ),
         )
         digest = hashlib.sha256(head)
-        spools = (self._id_spool, self._filter_spool, self._code_spool)
+        spools = (self._id_spool, self._filter_spool, self._code_spool, *self._key_spools)
         output: AbstractContextManager[Sink]
         if self._destination is None:
             output = atomic_file(self._path)
@@ -553,8 +676,16 @@ class BlkWriter:
             self._code_spool.seek(0)
             raw = self._code_spool.read()
             codes = np.frombuffer(raw, dtype=_CODE).astype(np.uint16)
-            attributes = RecordAttributes(
-                self._columns, codes.reshape(count, len(self._columns))
+            attributes = RecordAttributes(self._columns, codes.reshape(count, len(self._columns)))
+        keys = None
+        if self._key_names is not None:
+            raw_counts, raw_values = (self._spooled(spool) for spool in self._key_spools)
+            keys = RecordBlockingKeys(
+                self._key_names,
+                np.frombuffer(raw_counts, dtype=_CODE)
+                .astype(np.uint16)
+                .reshape(count, len(self._key_names)),
+                np.frombuffer(raw_values, dtype=_KEY_VALUE).astype(np.uint64),
             )
         return EncodedBatch(
             agency=agency,
@@ -564,7 +695,13 @@ class BlkWriter:
             record_ids=tuple(self._ids),
             filters=filters,
             attributes=attributes,
+            blocking_keys=keys,
         )
+
+    @staticmethod
+    def _spooled(spool: IO[bytes]) -> bytes:
+        spool.seek(0)
+        return spool.read()
 
     def _spool_failed(self, exc: OSError) -> NoReturn:
         raise OutputError(f"{self._path}: could not be written ({_os_reason(exc)})") from exc
@@ -631,12 +768,20 @@ class _Reader:
             )
         header = self._parse_header(self.take(header_length))
         columns = self._parse_attributes(header, flags)
+        key_list = self._parse_blocking_keys(header, flags)
         record_count: int = header["record_count"]
         filter_bits: int = header["filter_bits"]
         ids_bytes: int = header["ids_bytes"]
         width = filter_bits // 8
         codes_bytes = record_count * len(columns or ()) * _CODE.itemsize
-        expected = header_end + ids_bytes + record_count * width + codes_bytes + _TRAILER_BYTES
+        keys_bytes = sum(
+            record_count * _CODE.itemsize + count * _KEY_VALUE.itemsize
+            for _, count in key_list or ()
+        )
+        expected = (
+            header_end + ids_bytes + record_count * width + codes_bytes + keys_bytes
+            + _TRAILER_BYTES
+        )  # fmt: skip
         if self.size < expected:
             self.fail(
                 f"is truncated: {self.size} bytes, but its header declares {expected} "
@@ -648,6 +793,7 @@ class _Reader:
         filters = np.empty((record_count, width), dtype=np.uint8)
         self._read_into(filters)
         code_section = self.take(codes_bytes)
+        key_section = self.take(keys_bytes)
         trailer = self.handle.read(_TRAILER_BYTES)
         if trailer != self.digest.digest():
             self.fail("corrupted or modified: checksum does not match")
@@ -660,6 +806,9 @@ class _Reader:
             if problem := _code_range_problem(codes, columns):
                 self.fail(f"attributes section: {problem}")
             attributes = RecordAttributes(columns, codes)
+        blocking_keys = None
+        if key_list is not None:
+            blocking_keys = self._blocking_keys(key_section, record_count, key_list)
         return EncodedBatch(
             agency=agency,
             schema_fingerprint=header["schema_fingerprint"],
@@ -668,7 +817,62 @@ class _Reader:
             record_ids=record_ids,
             filters=filters,
             attributes=attributes,
+            blocking_keys=blocking_keys,
         )
+
+    def _parse_blocking_keys(
+        self, header: Mapping[str, Any], flags: int
+    ) -> tuple[tuple[str, int], ...] | None:
+        """Name and number of values of each blocking key (flag bit 1), or None without."""
+        if not flags & FLAG_BLOCKING_KEYS:
+            if "blocking_keys" in header:
+                self.corrupt_or("header has 'blocking_keys' but the blocking-keys flag is not set")
+            return None
+        listed = header.get("blocking_keys")
+        if not isinstance(listed, list) or not 0 < len(listed) <= _MAX_BLOCKING_KEYS:
+            self.corrupt_or(
+                f"the blocking-keys flag is set but the header does not list 1 to "
+                f"{_MAX_BLOCKING_KEYS} 'blocking_keys'"
+            )
+        keys: list[tuple[str, int]] = []
+        for position, entry in enumerate(listed, start=1):
+            if not isinstance(entry, dict):
+                self.corrupt_or(f"header blocking key {position} is not a JSON object")
+            name, count = entry.get("name"), entry.get("value_count")
+            if not isinstance(name, str) or not _ATTRIBUTE_NAME_RE.fullmatch(name):
+                self.corrupt_or(
+                    f"header blocking key {position} has a name that is not 1 to 64 of a-z, "
+                    "0-9 and '_' starting with a letter"
+                )
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                self.corrupt_or(
+                    f"header blocking key {position} 'value_count' must be an integer >= 0"
+                )
+            if any(name == other for other, _ in keys):
+                self.corrupt_or(
+                    f"header blocking key {position} repeats the name of an earlier one"
+                )
+            keys.append((name, count))
+        return tuple(keys)
+
+    def _blocking_keys(
+        self, section: bytes, record_count: int, key_list: tuple[tuple[str, int], ...]
+    ) -> RecordBlockingKeys:
+        """The blocking-keys section, checked against the header (after the checksum)."""
+        split = record_count * len(key_list) * _CODE.itemsize
+        counts = np.frombuffer(section[:split], dtype=_CODE).astype(np.uint16)
+        counts = counts.reshape(record_count, len(key_list))
+        values = np.frombuffer(section[split:], dtype=_KEY_VALUE).astype(np.uint64)
+        totals = counts.sum(axis=0, dtype=np.int64).tolist()
+        for (name, declared), total in zip(key_list, totals, strict=True):
+            if declared != total:
+                self.fail(
+                    f"blocking-keys section: key {name!r} has {total} values, but the header "
+                    f"declares {declared}"
+                )
+        if problem := _key_order_problem(counts, values):
+            self.fail(f"blocking-keys section: {problem}")
+        return RecordBlockingKeys(tuple(name for name, _ in key_list), counts, values)
 
     def _parse_attributes(
         self, header: Mapping[str, Any], flags: int

@@ -24,6 +24,11 @@ What it does not hide: the sender's and the recipient's fingerprints and the siz
 visible to anyone holding the file. It does not stop an old file being sent again (replay);
 rotating the shared secret per linkage round does (key check values then differ).
 
+Sealing streams: :func:`sealed_output` encrypts a file's bytes as they are written into the
+output's atomic temporary, so ``encode --to`` never writes the plain ``.blk`` under a name. The
+ephemeral key and nonce are always fresh; a private seam fixes them for the known-answer
+vector only (``protocols/test-vectors/make_sealed_vector.py``).
+
 Every error names the file and what is wrong, never key bytes or content.
 """
 

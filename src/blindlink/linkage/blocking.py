@@ -25,9 +25,10 @@ Memory stays bounded for millions of records: bands are processed a group at a t
 sort order and bucket bounds take ``32 * n`` bytes per band, ``GROUP_BYTES`` per group),
 candidate pairs are scored inside their bucket as soon as they are found and only pairs at
 or above the threshold are kept, and those are deduplicated across bands by merging sorted
-``row_a * n + row_b`` keys, so beyond ``O(n)`` memory grows only with the result. A bucket
-with more than ``max_bucket_size`` records (all-identical or degenerate filters; its pairs
-grow quadratically) is not expanded in that band; such buckets and the pairs they held are
+``row_a * n + row_b`` keys, so beyond ``O(n)`` memory grows only with the result (the
+scoring, shared with keyed blocking, is ``kernels.buckets``). A bucket with more than
+``max_bucket_size`` records (all-identical or degenerate filters; its pairs grow
+quadratically) is not expanded in that band; such buckets and the pairs they held are
 counted in the report. This module never needs, and must never import, ``blindlink.encoding``.
 """
 
@@ -41,8 +42,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from blindlink.kernels.dice import need_table
-from blindlink.kernels.packing import as_words, popcounts
+from blindlink.kernels.buckets import BucketScorer
+from blindlink.kernels.packing import popcounts
 from blindlink.types import CandidatePairs
 
 #: Target share of pairs at Dice exactly ``threshold`` (design popcount) that are found.
@@ -63,18 +64,6 @@ RECORD_BAND_COST = 4.0
 #: Working memory for the keys and bucket layout of a group of bands searched together.
 GROUP_BYTES = 128 << 20
 _BYTES_PER_RECORD_BAND = 32
-#: Work chunks per group of bands: enough for load balance over threads.
-_CHUNKS = 256
-#: Bounds on each chunk's slice of the output buffer (pairs): at most 256 MiB in all.
-_CAPACITY_MIN = 1024
-_CAPACITY_MAX = (256 << 20) // (8 * _CHUNKS)
-#: Found pairs held back before they are merged into the deduplicated set (at least).
-_MERGE_MIN = 1 << 20
-
-_M1 = np.uint64(0x5555555555555555)
-_M2 = np.uint64(0x3333333333333333)
-_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
-_H01 = np.uint64(0x0101010101010101)
 
 
 class LshPlanError(ValueError):
@@ -139,14 +128,6 @@ class LshReport:
     largest_bucket: int
     #: Records with no bit set: they cannot reach any threshold > 0 and are not bucketed.
     empty_records: int
-
-
-@numba.njit(inline="always", nogil=True)
-def _popcount64(x: np.uint64) -> np.uint64:
-    x = x - ((x >> np.uint64(1)) & _M1)
-    x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
-    x = (x + (x >> np.uint64(4))) & _M4
-    return (x * _H01) >> np.uint64(56)
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)
@@ -223,155 +204,6 @@ def _band_layout(
             written += 1
         first = x
     return written
-
-
-@numba.njit(nogil=True, cache=True)
-def _merge_unique(
-    kept: npt.NDArray[np.int64], new: npt.NDArray[np.int64], out: npt.NDArray[np.int64]
-) -> int:
-    """Merge two sorted arrays of distinct values into ``out``, each value once; returns
-    the length. Linear, so keeping a large set of found pairs costs no re-sorting."""
-    i = j = k = 0
-    while i < kept.shape[0] and j < new.shape[0]:
-        if kept[i] < new[j]:
-            out[k] = kept[i]
-            i += 1
-        elif new[j] < kept[i]:
-            out[k] = new[j]
-            j += 1
-        else:
-            out[k] = kept[i]
-            i += 1
-            j += 1
-        k += 1
-    while i < kept.shape[0]:
-        out[k] = kept[i]
-        i += 1
-        k += 1
-    while j < new.shape[0]:
-        out[k] = new[j]
-        j += 1
-        k += 1
-    return k
-
-
-@numba.njit(inline="always", nogil=True)
-def _score_bucket(
-    words: npt.NDArray[np.uint64],
-    members: npt.NDArray[np.int64],
-    member_pop: npt.NDArray[np.int64],
-    need: npt.NDArray[np.int64],
-    max_partner: npt.NDArray[np.int64],
-    n_rows: int,
-    out: npt.NDArray[np.int64],
-    offset: int,
-    limit: int,
-) -> tuple[int, int]:
-    """Score all pairs of one bucket: (pairs passing, Dice evaluations made).
-
-    Members are sorted by popcount, so the first partner past ``max_partner`` ends the row
-    (the popcount bound). ``need[total]`` is the smallest intersection whose float64 Dice
-    passes (see :func:`_threshold_tables`), so integer compares replace both divisions and
-    decide exactly as the exact kernel does. Passing pairs are written to
-    ``out[offset:limit]`` as ``row_a * n_rows + row_b`` and counted beyond it. A bucket's
-    rows stay in cache after their first use, so they are read in place.
-    """
-    n_found = 0
-    n_eval = 0
-    for x in range(members.shape[0] - 1):
-        i = members[x]
-        pop_i = member_pop[x]
-        bound = max_partner[pop_i]
-        for y in range(x + 1, members.shape[0]):
-            if member_pop[y] > bound:
-                break
-            j = members[y]
-            n_eval += 1
-            inter = np.uint64(0)
-            for w in range(words.shape[1]):
-                inter += _popcount64(words[i, w] & words[j, w])
-            if np.int64(inter) >= need[pop_i + member_pop[y]]:
-                if offset + n_found < limit:
-                    out[offset + n_found] = min(i, j) * n_rows + max(i, j)
-                n_found += 1
-    return n_found, n_eval
-
-
-@numba.njit(parallel=True, nogil=True, cache=True)
-def _scan_chunks(
-    words: npt.NDArray[np.uint64],
-    members: npt.NDArray[np.int64],
-    member_pop: npt.NDArray[np.int64],
-    starts: npt.NDArray[np.int64],
-    stops: npt.NDArray[np.int64],
-    chunk_first: npt.NDArray[np.int64],
-    chunks: npt.NDArray[np.int64],
-    need: npt.NDArray[np.int64],
-    max_partner: npt.NDArray[np.int64],
-    n_rows: int,
-    out_start: npt.NDArray[np.int64],
-    out_limit: npt.NDArray[np.int64],
-    out: npt.NDArray[np.int64],
-    found: npt.NDArray[np.int64],
-    evaluated: npt.NDArray[np.int64],
-) -> None:
-    """Score the buckets of the given chunks (``chunk_first[c]:chunk_first[c + 1]``), one
-    chunk per task, each writing its passing pairs to its own slice of ``out``. ``found``
-    may exceed the slice: such a chunk is run again into a slice of the right size."""
-    for t in numba.prange(chunks.shape[0]):
-        c = chunks[t]
-        k = out_start[t]
-        n_eval = 0
-        for b in range(chunk_first[c], chunk_first[c + 1]):
-            f, e = _score_bucket(
-                words, members[starts[b] : stops[b]], member_pop[starts[b] : stops[b]],
-                need, max_partner, n_rows, out, k, out_limit[t],
-            )  # fmt: skip
-            k += f
-            n_eval += e
-        found[t] = k - out_start[t]
-        evaluated[t] = n_eval
-
-
-def _threshold_tables(
-    threshold: float, filter_bits: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Integer forms of the float64 tests ``2.0 * inter / total >= threshold`` and
-    ``2.0 * pop_i / (pop_i + pop_j) >= threshold``, built by evaluating those very formulas,
-    so no rational approximation of the threshold can disagree with the exact search.
-
-    ``need[total]``: smallest ``inter`` that passes (``total + 1`` if none does; the score
-    never decreases in ``inter``): the exact kernel's own table, ``kernels.dice.need_table``.
-    ``max_partner[p]``: largest partner popcount ``q >= p`` that can still pass (``p - 1`` if
-    none; the bound never increases in ``q``).
-    """
-    need = need_table(threshold, 2 * filter_bits)
-    pops = np.arange(filter_bits + 1, dtype=np.int64)
-    max_partner = np.empty(pops.shape[0], dtype=np.int64)
-    for p in range(pops.shape[0]):
-        partners = pops[p:]
-        with np.errstate(invalid="ignore"):
-            ok = 2.0 * p / (p + partners) >= threshold
-        max_partner[p] = p - 1 + int(np.count_nonzero(ok))
-    return need, max_partner
-
-
-@numba.njit(parallel=True, nogil=True, cache=True)
-def _pair_scores(
-    words: npt.NDArray[np.uint64],
-    pop: npt.NDArray[np.int64],
-    rows_a: npt.NDArray[np.int64],
-    rows_b: npt.NDArray[np.int64],
-    out: npt.NDArray[np.float64],
-) -> None:
-    """Dice of each pair with the exact kernel's formula, so scores match it bit for bit."""
-    for k in numba.prange(rows_a.shape[0]):
-        i = rows_a[k]
-        j = rows_b[k]
-        inter = np.uint64(0)
-        for w in range(words.shape[1]):
-            inter += _popcount64(words[i, w] & words[j, w])
-        out[k] = 2.0 * np.int64(inter) / (pop[i] + pop[j])
 
 
 def band_positions(
@@ -533,31 +365,12 @@ def plan_lsh(
     )
 
 
-def _merge(
-    kept: npt.NDArray[np.int64], parts: list[npt.NDArray[np.int64]]
-) -> npt.NDArray[np.int64]:
-    """``kept`` (sorted, distinct) with the values of ``parts`` added. The parts are sorted
-    by value (not hashed: they are mostly repeats of the same pairs, found in many bands),
-    then merged in one linear pass."""
-    new = np.concatenate(parts)
-    new.sort()
-    keep = np.ones(new.shape[0], dtype=bool)
-    np.not_equal(new[1:], new[:-1], out=keep[1:])
-    new = new[keep]
-    out = np.empty(kept.shape[0] + new.shape[0], dtype=np.int64)
-    merged: npt.NDArray[np.int64] = out[: _merge_unique(kept, new, out)]
-    return merged
-
-
-class _Search:
+class _Search(BucketScorer):
     """State of one search: the filters, the running counts, the pairs found so far."""
 
     def __init__(self, filters: npt.NDArray[np.uint8], plan: LshPlan, cap: int) -> None:
-        self.filters = np.ascontiguousarray(filters)
-        self.words = as_words(self.filters)
-        self.pop = popcounts(self.filters)
+        super().__init__(filters, plan.threshold)
         self.rows = np.flatnonzero(self.pop > 0).astype(np.int64)
-        self.n_rows = int(filters.shape[0])
         self.plan = plan
         self.cap = cap
         n = int(self.rows.shape[0])
@@ -569,12 +382,6 @@ class _Search:
                 self.pop_bits = 0  # and lexsort by (key, popcount)
         # [candidate pairs, buckets over cap, pairs in them, largest bucket]
         self.counts = np.zeros(4, dtype=np.int64)
-        self.evaluations = 0
-        self.kept = np.zeros(0, dtype=np.int64)
-        self.pending: list[npt.NDArray[np.int64]] = []
-        self.pending_size = 0
-        self.capacity = _CAPACITY_MIN
-        self.need, self.max_partner = _threshold_tables(plan.threshold, plan.filter_bits)
 
     def run(self) -> None:
         n = int(self.rows.shape[0])
@@ -588,11 +395,9 @@ class _Search:
                 members, member_pop, starts, stops = self._buckets(
                     positions[first : first + group], pool
                 )
-                if starts.shape[0]:
-                    self._score(members, member_pop, starts, stops)
-        if self.pending:
-            self.kept = _merge(self.kept, self.pending)
-            self.pending = []
+                # a bucket's rows stay in cache after their first use: read in place
+                self.score(members, member_pop, starts, stops, gather=False)
+        self.flush()
 
     def _buckets(
         self, positions: npt.NDArray[np.int64], pool: ThreadPoolExecutor
@@ -644,58 +449,6 @@ class _Search:
             np.concatenate([stops[u] for u in used]),
         )
 
-    def _score(
-        self,
-        members: npt.NDArray[np.int64],
-        member_pop: npt.NDArray[np.int64],
-        starts: npt.NDArray[np.int64],
-        stops: npt.NDArray[np.int64],
-    ) -> None:
-        """Score every bucket of a group in one parallel pass, in chunks of about equal
-        work, each chunk writing passing pairs to its own slice of one buffer; the few
-        chunks that overflow their slice are run again with room to spare."""
-        sizes = stops - starts
-        work = np.cumsum(sizes * (sizes - 1) // 2 + 1)
-        n_chunks = min(int(starts.shape[0]), _CHUNKS)
-        bounds = np.searchsorted(work, np.linspace(0, work[-1], n_chunks + 1)[1:-1])
-        chunk_first = np.concatenate(([0], bounds, [starts.shape[0]])).astype(np.int64)
-        chunks = np.arange(n_chunks, dtype=np.int64)
-        out_start = chunks * self.capacity
-        out = np.empty(n_chunks * self.capacity, dtype=np.int64)
-        found = np.zeros(n_chunks, dtype=np.int64)
-        evaluated = np.zeros(n_chunks, dtype=np.int64)
-        tables, n_rows = (self.need, self.max_partner), self.n_rows
-        _scan_chunks(
-            self.words, members, member_pop, starts, stops, chunk_first, chunks, *tables,
-            n_rows, out_start, out_start + self.capacity, out, found, evaluated,
-        )  # fmt: skip
-        self.evaluations += int(evaluated.sum())
-        fits = found <= self.capacity
-        parts = [out[s : s + f] for s, f in zip(out_start[fits], found[fits], strict=True)]
-        if not fits.all():
-            again = chunks[~fits]
-            sizes_again = found[~fits]
-            redo_start = np.zeros(again.shape[0], dtype=np.int64)
-            np.cumsum(sizes_again[:-1], out=redo_start[1:])
-            redo = np.empty(int(sizes_again.sum()), dtype=np.int64)
-            _scan_chunks(
-                self.words, members, member_pop, starts, stops, chunk_first, again, *tables,
-                n_rows, redo_start, redo_start + sizes_again, redo,
-                np.zeros(again.shape[0], dtype=np.int64), np.zeros(again.shape[0], dtype=np.int64),
-            )  # fmt: skip
-            parts.append(redo)
-        # Next group: room for half as much again as this group's fullest chunk (groups of
-        # a search are alike), within bounds. An overflowing chunk costs a rescan of that
-        # chunk, an oversized buffer only memory.
-        self.capacity = int(np.clip(1.5 * found.max(), _CAPACITY_MIN, _CAPACITY_MAX))
-        found_now = sum(p.shape[0] for p in parts)
-        if found_now:
-            self.pending.extend(parts)
-            self.pending_size += found_now
-        if self.pending_size >= max(_MERGE_MIN, self.kept.shape[0]):
-            self.kept = _merge(self.kept, self.pending)
-            self.pending, self.pending_size = [], 0
-
 
 def lsh_search(
     filters: npt.NDArray[np.uint8],
@@ -726,19 +479,13 @@ def lsh_search(
     cap = max_bucket_size if max_bucket_size is not None else max(2, filters.shape[0])
     search = _Search(filters, plan, cap)
     search.run()
-    kept = search.kept
-    n_rows = max(search.n_rows, 1)
-    rows_a = kept // n_rows
-    rows_b = kept % n_rows
-    scores = np.empty(kept.shape[0], dtype=np.float64)
-    if kept.shape[0]:
-        _pair_scores(search.words, search.pop, rows_a, rows_b, scores)
+    scores, rows_a, rows_b = search.pairs()
     candidates, skipped, pairs_skipped, largest = (int(v) for v in search.counts)
     report = LshReport(
         plan=plan,
         candidate_pairs=candidates,
         dice_evaluations=search.evaluations,
-        pairs_found=int(kept.shape[0]),
+        pairs_found=int(scores.shape[0]),
         buckets_skipped=skipped,
         pairs_skipped=pairs_skipped,
         largest_bucket=largest,

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from blindlink.encoding.attributes import AttributeCoder
+from blindlink.encoding.blocking_keys import BlockingKeyCoder
 from blindlink.encoding.clkhash_compat import (
     ClkhashEncoder,
     is_clkhash_schema,
@@ -55,7 +56,7 @@ from blindlink.io.records import (
 )
 from blindlink.pipeline.exchange import encoded_destination
 from blindlink.schema import AggregateAttribute, LinkageSchema, default_schema, parse_schema
-from blindlink.types import EncodedBatch, RecordAttributes
+from blindlink.types import EncodedBatch, RecordAttributes, RecordBlockingKeys
 
 #: Records encoded per chunk: bounds the working memory of the reader and of each encoder,
 #: and is the unit of work handed to a worker process.
@@ -100,11 +101,20 @@ class _Compiled:
     data_columns: tuple[str, ...]
     default_id_column: str
     attributes: tuple[AggregateAttribute, ...] = ()
+    #: Computes the schema's keyed blocking keys (None: the schema has none).
+    keyer: BlockingKeyCoder | None = None
 
 
-def _compile(schema: SchemaChoice | None, secret: bytes) -> _Compiled:
+_NO_BLOCKING_KEYS = "blocking keys were asked for, but the linkage schema defines no blocking_keys"
+
+
+def _compile(
+    schema: SchemaChoice | None, secret: bytes, *, blocking_keys: bool = False
+) -> _Compiled:
     if isinstance(schema, LinkageSchema) or schema is None:
         ours = schema if schema is not None else default_schema()
+        if blocking_keys and not ours.blocking_keys:
+            raise InputError(_NO_BLOCKING_KEYS)
         return _Compiled(
             encoder=Encoder(ours, secret),
             fingerprint=ours.fingerprint,
@@ -112,7 +122,10 @@ def _compile(schema: SchemaChoice | None, secret: bytes) -> _Compiled:
             data_columns=ours.columns[1:],
             default_id_column=ours.id_column,
             attributes=ours.aggregate_attributes,
+            keyer=BlockingKeyCoder(ours, secret) if blocking_keys else None,
         )
+    if blocking_keys:
+        raise InputError(_NO_BLOCKING_KEYS)
     theirs = ClkhashEncoder(dict(schema), secret)
     return _Compiled(
         encoder=theirs,
@@ -157,10 +170,16 @@ def _columns_of(data: RecordSource) -> list[str]:
     return []
 
 
-def _codes(coder: AttributeCoder | None, columns: Mapping[str, Sequence[str]], count: int) -> (
-    Codes | None
-):
+def _codes(
+    coder: AttributeCoder | None, columns: Mapping[str, Sequence[str]], count: int
+) -> Codes | None:
     return None if coder is None else coder.codes(columns, count)
+
+
+def _keys(
+    keyer: BlockingKeyCoder | None, columns: Mapping[str, Sequence[str]], count: int
+) -> RecordBlockingKeys | None:
+    return None if keyer is None else keyer.keys(columns, count)
 
 
 def _records(data: RecordSource, required: tuple[str, ...], id_column: str) -> RecordTable:
@@ -300,6 +319,7 @@ def encode(
     progress: Progress | None = None,
     workers: int | None = None,
     reference_date: date | None = None,
+    blocking_keys: bool = False,
 ) -> EncodedBatch:
     """Encode case records into keyed Bloom filters under the shared ``secret``.
 
@@ -314,10 +334,12 @@ def encode(
     pay for handing them over, see :func:`worker_count`); the result does not depend on it.
     The schema's aggregate attributes come with the batch (``attributes``), coarsened here;
     age bands count ages to ``reference_date`` unless the schema fixes the day (default:
-    today, UTC).
+    today, UTC). With ``blocking_keys=True`` the schema's keyed blocking keys come too, for
+    ``link(..., blocking="keys")``; they are off by default because they reveal which
+    records agree on them (``docs/privacy.md``) and only keyed blocking uses them.
     """
     check_agency_name(agency)
-    compiled = _compile(schema, secret)
+    compiled = _compile(schema, secret, blocking_keys=blocking_keys)
     id_column = id_column or compiled.default_id_column
     if isinstance(data, Iterable) and not isinstance(data, str | bytes | os.PathLike | Sequence):
         if not (hasattr(data, "columns") and hasattr(data, "to_dict")):
@@ -348,6 +370,7 @@ def encode(
         record_ids=table.record_ids,
         filters=filters,
         attributes=attributes,
+        blocking_keys=_keys(compiled.keyer, table.columns, total),
     )
 
 
@@ -393,6 +416,7 @@ class _FileJob:
             filter_bits=self.compiled.filter_bits,
             attributes=None if self.coder is None else self.coder.columns,
             destination=self.destination,
+            blocking_keys=None if self.compiled.keyer is None else self.compiled.keyer.names,
         )
 
     @property
@@ -418,22 +442,24 @@ def encode_file(
     recipient: PublicIdentity | None = None,
     signer: PrivateIdentity | None = None,
     reference_date: date | None = None,
+    blocking_keys: bool = False,
 ) -> EncodedBatch:
     """Encode a CSV file and write the .blk file atomically (nothing is written on error).
 
     The file is read, encoded and written in chunks, in memory independent of its size
     (its record ids aside, which are kept to refuse a repeated one); the batch returned has
-    its filters mapped from the written file (when sealed, from their unnamed temporary). ``progress`` gets (records done, estimated
-    total) after each chunk; the estimate counts lines, so it can be a little high.
+    its filters mapped from the written file (when sealed, from their unnamed temporary).
+    ``progress`` gets (records done, estimated total) after each chunk; the estimate counts
+    lines, so it can be a little high.
     ``workers`` is the number of processes that read and encode (default: automatic, see
     :func:`worker_count`); neither the output nor an error message depends on it.
     Aggregate attributes are sent as in :func:`encode`; an optional one only if the file has
-    its column.
+    its column. Blocking keys only with ``blocking_keys=True``, as in :func:`encode`.
     With ``recipient`` (the coordinator's public key) the file is sealed for it, and signed
     by ``signer`` (this agency's identity) if given (``protocols/exchange.md``).
     """
     check_agency_name(agency)
-    compiled = _compile(schema, secret)
+    compiled = _compile(schema, secret, blocking_keys=blocking_keys)
     id_column = id_column or compiled.default_id_column
     source = Path(input_path)
     destination = encoded_destination(output_path, agency=agency, recipient=recipient,
@@ -477,12 +503,13 @@ def _encode_file_in_order(job: _FileJob, report: EncodeReport) -> EncodedBatch:
         )
         for chunk, encoded in encoded_chunks:
             codes = _codes(job.coder, chunk.columns, len(chunk))
-            writer.add(chunk.columns[job.id_column], encoded, codes)
+            keys = _keys(job.compiled.keyer, chunk.columns, len(chunk))
+            writer.add(chunk.columns[job.id_column], encoded, codes, keys)
             job.advance(chunk.first + len(chunk))
         return writer.finish()
 
 
-_EncodedLines = tuple[list[str], Filters, EncodeReport, Codes | None]
+_EncodedLines = tuple[list[str], Filters, EncodeReport, Codes | None, RecordBlockingKeys | None]
 
 
 @dataclass(frozen=True)
@@ -493,9 +520,10 @@ class _LineEncoder:
     id_column: str
     encoder: Encoder | ClkhashEncoder
     coder: AttributeCoder | None = None
+    keyer: BlockingKeyCoder | None = None
 
     def __call__(self, chunk: CsvLines) -> _EncodedLines:
-        """A chunk's record ids, filters, counts and attribute codes.
+        """A chunk's record ids, filters, counts, attribute codes and blocking keys.
 
         Ids are checked within the chunk here; a repeat across chunks is caught by the
         writer. Errors are not numbered for the whole file (chunks do not know how many
@@ -506,7 +534,11 @@ class _LineEncoder:
         RecordIds(self.layout.source, self.id_column, "line").add(record_ids, lines)
         report = EncodeReport()
         filters = _encode_chunk(self.encoder, RecordChunk(0, columns), report)
-        return record_ids, filters, report, _codes(self.coder, columns, len(record_ids))
+        count = len(record_ids)
+        return (
+            record_ids, filters, report, _codes(self.coder, columns, count),
+            _keys(self.keyer, columns, count),
+        )  # fmt: skip
 
 
 #: The :class:`_LineEncoder` of a worker process, set once by :func:`_start_line_worker`.
@@ -519,10 +551,12 @@ def _start_line_worker(
     schema: SchemaChoice | None,
     secret: bytes,
     coder: AttributeCoder | None = None,
+    blocking_keys: bool = False,
 ) -> None:
     """Build this worker's encoder once, from the schema and secret it inherited."""
     global _line_encoder
-    _line_encoder = _LineEncoder(layout, id_column, _compile(schema, secret).encoder, coder)
+    compiled = _compile(schema, secret, blocking_keys=blocking_keys)
+    _line_encoder = _LineEncoder(layout, id_column, compiled.encoder, coder, compiled.keyer)
 
 
 def _work_lines(chunk: CsvLines) -> _EncodedLines:
@@ -559,14 +593,16 @@ def _encode_file_in_chunks(
             job.writer() as writer,
         ):
             done = 0
-            for record_ids, filters, part, codes in _encoded_line_chunks(
-                _LineEncoder(layout, job.id_column, job.compiled.encoder, job.coder),
+            for record_ids, filters, part, codes, keys in _encoded_line_chunks(
+                _LineEncoder(
+                    layout, job.id_column, job.compiled.encoder, job.coder, job.compiled.keyer
+                ),
                 chunks,
                 schema,
                 secret,
                 workers,
             ):
-                writer.add(record_ids, filters, codes)
+                writer.add(record_ids, filters, codes, keys)
                 _add_report(attempt, part)
                 done += len(record_ids)
                 job.advance(done)
@@ -591,7 +627,7 @@ def _encoded_line_chunks(
         yield from map(here, chunks)
         return
     context = multiprocessing.get_context("fork")
-    initargs = (here.layout, here.id_column, schema, secret, here.coder)
+    initargs = (here.layout, here.id_column, schema, secret, here.coder, here.keyer is not None)
     with context.Pool(workers, initializer=_start_line_worker, initargs=initargs) as pool:
         pending: deque[AsyncResult[_EncodedLines]] = deque()
         for chunk in itertools.chain(chunks, [None]):

@@ -25,6 +25,7 @@ from blindlink.linkage.blocking import LshPlanError, lsh_candidate_pairs
 from blindlink.linkage.candidates import PairSearch, one_pass, select_scored, two_pass
 from blindlink.linkage.cluster import ClusteringRule
 from blindlink.linkage.fields import DegenerateModel
+from blindlink.linkage.keyed_blocking import KeyedBlocker, gather_blocking_keys
 from blindlink.linkage.probability import (
     MODEL_FLOOR,
     ScoreMixture,
@@ -75,7 +76,7 @@ RESULT_NAMES = frozenset(
 
 #: A number, ``"auto"`` (fitted to the score distribution) or ``"default"`` (by caseload size).
 Threshold = float | Literal["auto", "default"]
-Blocking = Literal["auto", "exact", "bounded", "lsh"]
+Blocking = Literal["auto", "exact", "bounded", "lsh", "keys"]
 #: Up to this many records, ``blocking="auto"`` compares all pairs in one pass (fastest: ~163,000
 #: records in ~10 s and 1.8 GiB on 2 cores, but memory grows with n²); above it, in two bounded
 #: passes (``linkage.candidates``; same answers). LSH is never chosen automatically: at the
@@ -264,12 +265,14 @@ def link(
     need ``threshold + same_agency_margin``. ``seed`` makes the random entity IDs reproducible.
     ``blocking`` chooses how candidates are found: ``exact`` compares every pair, ``lsh``
     only pairs that agree on some band of sampled bits (``linkage.blocking``; target recall
-    0.99 for pairs at the candidate floor), ``auto`` is exact up to ``EXACT_LIMIT`` records.
+    0.99 for pairs at the candidate floor), ``keys`` only pairs of records that share a
+    value of a blocking key the agencies computed (``linkage.keyed_blocking``; every batch
+    must carry blocking keys), ``auto`` is exact up to ``EXACT_LIMIT`` records.
     ``progress``, if given, is told the name of each stage as it starts.
     ``backend`` runs the exact and bounded candidate searches tile by tile: ``"local"``,
     ``"dask"`` (a ``LocalCluster`` for this call) or a ``blindlink.backends.Backend`` (e.g.
     ``DaskBackend("tcp://host:8786")``, which the caller closes). Any backend gives the same
-    result as none; LSH blocking always runs here.
+    result as none; LSH and keyed blocking always run here.
 
     ``scoring="fields"`` scores links field by field instead (``pipeline.field_scoring``):
     per-segment Dice of a field-level encoding combined by a Fellegi–Sunter model fitted by
@@ -295,8 +298,19 @@ def link(
     if threshold == "default":
         threshold = default_threshold(filters.shape[0])
     agency_of = np.repeat(np.arange(len(batches)), [len(b) for b in batches]).astype(np.int64)
-    if blocking not in ("auto", "exact", "bounded", "lsh"):
-        raise InputError(f"blocking must be 'auto', 'exact', 'bounded' or 'lsh', not {blocking!r}")
+    if blocking not in ("auto", "exact", "bounded", "lsh", "keys"):
+        raise InputError(
+            f"blocking must be 'auto', 'exact', 'bounded', 'lsh' or 'keys', not {blocking!r}"
+        )
+    keyed = (
+        KeyedBlocker(
+            gather_blocking_keys(
+                [b.blocking_keys for b in batches], [len(b) for b in batches], names
+            )  # fmt: skip
+        )
+        if blocking == "keys"
+        else None
+    )
     if blocking == "auto":
         blocking = "exact" if filters.shape[0] <= EXACT_LIMIT else "bounded"
     report(f"comparing {filters.shape[0]:,} records ({_SEARCH_NAMES[blocking]})")
@@ -304,7 +318,7 @@ def link(
     fields = None
     if layout is not None:
         floor, unadjusted = field_scoring.candidate_search()
-        candidates = _scored_candidates(filters, floor, unadjusted, blocking, pairs)
+        candidates = _scored_candidates(filters, floor, unadjusted, blocking, pairs, keyed)
         report("fitting the field model")
         try:
             fields = field_scoring.score_by_fields(filters, layout, candidates, requested)
@@ -313,7 +327,7 @@ def link(
     if no_fields is not None:
         report(f"scoring whole records: {no_fields}")
     if fields is None:
-        scored = _scored_candidates(filters, threshold, adjustment, blocking, pairs)
+        scored = _scored_candidates(filters, threshold, adjustment, blocking, pairs, keyed)
         report("fitting the score model")
         model = fit_score_mixture(scored.pairs.scores)
         if threshold == "auto":
@@ -341,7 +355,9 @@ def link(
         probabilities=(
             link_scores
             if fields is not None
-            else model.probability(link_scores) if model else np.ones_like(link_scores)
+            else model.probability(link_scores)
+            if model
+            else np.ones_like(link_scores)
         ),
     )
     agencies = tuple(b.agency for b in batches)
@@ -356,6 +372,8 @@ def link(
             "scoring": _scoring_summary(scoring, fields, no_fields),
         },
     }
+    if keyed is not None and keyed.report is not None:
+        statistics["linkage"]["keyed_blocking"] = keyed.report.summary()
     # linkage uncertainty for the estimate: the same candidates, re-clustered nearby
     complete_from = (
         _scores_complete_from(threshold, adjustment) if fields is None else 0.0
@@ -386,6 +404,7 @@ _SEARCH_NAMES = {
     "exact": "all pairs",
     "bounded": "all pairs, two bounded passes",
     "lsh": "LSH blocking",
+    "keys": "keyed blocking (the agencies' blocking keys)",
 }
 
 
@@ -395,6 +414,7 @@ def _scored_candidates(
     adjustment: DensityAdjustment,
     search: Blocking,
     pairs: PairSearch | None = None,
+    keyed: KeyedBlocker | None = None,
 ) -> ScoredLinks:
     """Candidate links with density-adjusted scores, down to what the run can use.
 
@@ -410,6 +430,12 @@ def _scored_candidates(
         return one_pass(filters, raw_floor, keep_from, adjustment, search=kernel)
     if search == "bounded":
         return two_pass(filters, raw_floor, keep_from, adjustment, search=kernel)
+    if search == "keys" and keyed is not None:
+        # densities from the pairs within groups only: a record's best partners outside its
+        # groups are missed, so crowded records look a little less crowded (docs/blocking.md)
+        raw = keyed(filters, min(raw_floor, adjustment.floor))
+        offsets = record_offsets(raw, filters.shape[0], adjustment)
+        return select_scored(raw, offsets, raw_floor, keep_from)
     try:
         raw = lsh_candidate_pairs(filters, min(raw_floor, adjustment.floor))
     except LshPlanError as exc:

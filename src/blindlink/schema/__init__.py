@@ -2,6 +2,8 @@
 
 from blindlink.schema.model import (
     AggregateAttribute,
+    BlockingKey,
+    BlockingKeyPart,
     FeatureSpec,
     FieldSpec,
     HardeningStep,
@@ -14,6 +16,8 @@ from blindlink.schema.model import (
 
 __all__ = [
     "AggregateAttribute",
+    "BlockingKey",
+    "BlockingKeyPart",
     "FeatureSpec",
     "FieldSpec",
     "HardeningStep",

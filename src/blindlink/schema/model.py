@@ -156,6 +156,47 @@ class AggregateAttribute:
         return self.values
 
 
+#: Blocking-key features and the field types each applies to.
+BLOCKING_FEATURES: dict[str, frozenset[str]] = {
+    "phonetic": frozenset({"person_name", "free_text"}),
+    "skeleton": frozenset({"person_name", "free_text"}),
+    "initial": frozenset({"person_name", "free_text"}),
+    "year": frozenset({"date"}),
+    "month_day": frozenset({"date"}),
+    "exact": frozenset({"categorical", "identifier"}),
+}
+#: Blocking-key part options and the features they mean something for.
+BLOCKING_OPTIONS: dict[str, frozenset[str]] = {
+    "algorithm": frozenset({"phonetic"}),
+    "length": frozenset({"skeleton"}),
+    "words": frozenset({"phonetic", "skeleton", "initial"}),
+}
+
+
+@dataclass(frozen=True)
+class BlockingKeyPart:
+    """One feature of one or more fields, one of the parts a blocking key combines.
+
+    ``fields`` are field names (several only for words pooled from name fields); ``words``
+    is ``each`` (a value per word) or ``pairs`` (a value per unordered pair of words).
+    """
+
+    fields: tuple[str, ...]
+    feature: str
+    algorithm: str = ""
+    length: int = 3
+    words: str = "each"
+
+
+@dataclass(frozen=True)
+class BlockingKey:
+    """A keyed blocking key: records sharing one of its values are compared (``link
+    --blocking keys``). Computed and keyed at the agency; the coordinator sees equality only."""
+
+    name: str
+    parts: tuple[BlockingKeyPart, ...]
+
+
 def band_labels(bands: tuple[int, ...]) -> tuple[str, ...]:
     """Labels of age bands given their lowest ages: (0, 12, 18) -> 0-11, 12-17, 18+."""
     labels = [f"{low}-{high - 1}" for low, high in zip(bands, bands[1:], strict=False)]
@@ -180,6 +221,7 @@ class LinkageSchema:
     salt_column: str | None = None
     hardening: tuple[HardeningStep, ...] = ()
     aggregate_attributes: tuple[AggregateAttribute, ...] = ()
+    blocking_keys: tuple[BlockingKey, ...] = ()
 
     @property
     def filter_bits(self) -> int:
@@ -207,7 +249,6 @@ class LinkageSchema:
             if column and column not in seen:
                 seen.append(column)
         return tuple(seen)
-
 
     @property
     def attribute_columns(self) -> tuple[str, ...]:
@@ -398,6 +439,41 @@ def _attribute_errors(document: dict[str, Any]) -> list[str]:
     return errors
 
 
+def _blocking_key_errors(document: dict[str, Any]) -> list[str]:
+    """Each blocking key names fields that exist, with features that fit their types."""
+    errors: list[str] = []
+    types = {field["name"]: field["type"] for field in document["fields"]}
+    names: set[str] = set()
+    for i, key in enumerate(document.get("blocking_keys", [])):
+        where = f"$.blocking_keys[{i}]"
+        if key["name"] in names:
+            errors.append(f"{where}.name: blocking key name {key['name']!r} is used twice")
+        names.add(key["name"])
+        for j, part in enumerate(key["parts"]):
+            at = f"{where}.parts[{j}]"
+            feature = part["feature"]
+            if ("field" in part) == ("fields" in part):
+                errors.append(f"{at}: give exactly one of 'field' and 'fields'")
+                continue
+            chosen = [part["field"]] if "field" in part else part["fields"]
+            if "fields" in part and feature not in ("phonetic", "skeleton", "initial"):
+                errors.append(f"{at}.fields: only name features pool several fields")
+            for name in chosen:
+                if name not in types:
+                    errors.append(f"{at}: no field named {name!r}")
+                elif types[name] not in BLOCKING_FEATURES[feature]:
+                    errors.append(
+                        f"{at}.feature: {feature!r} does not apply to the {types[name]} field "
+                        f"{name!r}"
+                    )
+            for option, features in BLOCKING_OPTIONS.items():
+                if option in part and feature not in features:
+                    errors.append(f"{at}.{option}: does not apply to a {feature!r} part")
+            if feature == "phonetic" and "algorithm" not in part:
+                errors.append(f"{at}: a phonetic part needs an 'algorithm'")
+    return errors
+
+
 def normalise_code_text(value: str) -> str:
     """A code or spelling as compared: NFKC, trimmed, upper case (as the encoder does)."""
     return unicodedata.normalize("NFKC", value).strip().upper()
@@ -419,6 +495,7 @@ def _meaning_errors(document: dict[str, Any]) -> list[str]:
     if salt is not None and salt["column"] == document["id_column"]:
         errors.append("$.encoding.salt.column: the id column differs for every record")
     errors += _attribute_errors(document)
+    errors += _blocking_key_errors(document)
     return errors + _layout_errors(document) + _hardening_errors(document)
 
 
@@ -476,6 +553,22 @@ def _attribute_spec(attribute: dict[str, Any]) -> AggregateAttribute:
     )
 
 
+def _blocking_key_spec(key: dict[str, Any]) -> BlockingKey:
+    return BlockingKey(
+        name=key["name"],
+        parts=tuple(
+            BlockingKeyPart(
+                fields=tuple([part["field"]] if "field" in part else part["fields"]),
+                feature=part["feature"],
+                algorithm=part.get("algorithm", ""),
+                length=part.get("length", 3),
+                words=part.get("words", "each"),
+            )
+            for part in key["parts"]
+        ),
+    )
+
+
 def parse_schema(document: Any, *, source: str = "schema") -> LinkageSchema:
     """Validate ``document`` (structure, then meaning) and build a ``LinkageSchema``.
 
@@ -510,6 +603,7 @@ def parse_schema(document: Any, *, source: str = "schema") -> LinkageSchema:
         aggregate_attributes=tuple(
             _attribute_spec(attribute) for attribute in document.get("aggregate_attributes", ())
         ),
+        blocking_keys=tuple(_blocking_key_spec(key) for key in document.get("blocking_keys", ())),
     )
 
 
