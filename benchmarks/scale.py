@@ -330,12 +330,12 @@ def _link_by_stages(
         }
         info["raw_candidates"] = len(candidates)
         clock.start("density scores")
-        offsets = record_offsets(candidates, filters.shape[0], adjustment)
+        offsets = record_offsets(candidates, filters.shape[0], adjustment, agency_of)
         scored = select_scored(candidates, offsets, lowest, keep_from)
     else:
         search = one_pass if blocking == "exact" else two_pass
         clock.start(f"candidate search + density scores ({blocking})")
-        scored = search(filters, lowest, keep_from, adjustment)
+        scored = search(filters, lowest, keep_from, adjustment, agency_of=agency_of)
     candidates = scored.pairs
     info["candidates"] = len(candidates)
     clock.start("fit score model + cut")

@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import blindlink
 
@@ -68,16 +67,10 @@ def test_library_round_trip_without_files() -> None:
     assert "EncodedBatch(agency='a'" in repr(a) and "record-a1" not in repr(a)
 
 
-def test_default_threshold_grows_with_the_caseload() -> None:
-    from blindlink.pipeline.link import (
-        DEFAULT_THRESHOLD,
-        LARGE_THRESHOLD,
-        THRESHOLD_CAP,
-        default_threshold,
-    )
+def test_default_threshold_is_one_value_at_every_caseload() -> None:
+    # competitor densities keep the right threshold from drifting with the caseload
+    # (docs/quality.md), so the log(records) rule of the old densities is gone
+    from blindlink.pipeline.link import DEFAULT_THRESHOLD, default_threshold
 
-    assert default_threshold(3_000) == default_threshold(60_000) == DEFAULT_THRESHOLD
-    assert default_threshold(150_000) == pytest.approx(LARGE_THRESHOLD)
-    sizes = [60_000, 90_000, 150_000, 300_000, 10_000_000]
-    values = [default_threshold(n) for n in sizes]
-    assert values == sorted(values) and values[-1] == THRESHOLD_CAP
+    sizes = [3_000, 60_000, 90_000, 150_000, 300_000, 10_000_000]
+    assert [default_threshold(n) for n in sizes] == [DEFAULT_THRESHOLD] * len(sizes)

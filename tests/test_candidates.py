@@ -37,13 +37,29 @@ def assert_same(left: ScoredLinks, right: ScoredLinks) -> None:
 @pytest.mark.parametrize("keep_from", [0.5, 0.6, 0.66, 0.8])
 def test_two_pass_equals_one_pass(seed: int, keep_from: float) -> None:
     filters = crowded_filters(seed)
+    # four agencies: the densities leave each record's best partner per agency out, so the
+    # first pass must ask for k + 4 best partners
+    agency_of = np.random.default_rng(seed).integers(0, 4, filters.shape[0])
     adjustment = DensityAdjustment()
     raw_floor = adjustment.candidate_floor(0.64)
-    expected = one_pass(filters, raw_floor, keep_from, adjustment)
+    expected = one_pass(filters, raw_floor, keep_from, adjustment, agency_of=agency_of)
     assert len(expected.pairs) > 5  # the case is not vacuous
     assert expected.offsets.min() < 0 < expected.offsets.max()  # crowded and sparse records
     for groups in (1, 3, 4, 7):
-        assert_same(two_pass(filters, raw_floor, keep_from, adjustment, groups=groups), expected)
+        assert_same(
+            two_pass(filters, raw_floor, keep_from, adjustment, groups=groups, agency_of=agency_of),
+            expected,
+        )
+
+
+@pytest.mark.parametrize("skip", [True, False])
+def test_two_pass_equals_one_pass_without_agencies(skip: bool) -> None:
+    filters = crowded_filters(6)
+    adjustment = DensityAdjustment(skip_best_per_agency=skip)
+    raw_floor = adjustment.candidate_floor(0.64)
+    expected = one_pass(filters, raw_floor, 0.6, adjustment)
+    assert len(expected.pairs) > 5
+    assert_same(two_pass(filters, raw_floor, 0.6, adjustment, groups=3), expected)
 
 
 def test_pairs_meet_both_floors() -> None:

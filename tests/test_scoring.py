@@ -25,12 +25,32 @@ def test_density_is_mean_of_top_k_padded_with_floor() -> None:
 def test_crowded_records_are_marked_down_and_lonely_ones_up() -> None:
     # record 0 has many look-alikes (a common name); record 5's only partner is record 6
     crowd = [(0.75, 0, j) for j in range(1, 5)] + [(0.75, 5, 6)]
-    adjustment = DensityAdjustment(k=4, floor=0.55, weight=1.0, reference=0.65)
+    adjustment = DensityAdjustment(
+        k=4, floor=0.55, weight=1.0, reference=0.65, skip_best_per_agency=False
+    )
     scored = score_links(pairs(*crowd), 7, adjustment)
     crowded_link = scored.pairs.scores[0]
     lonely_link = scored.pairs.scores[-1]
     assert crowded_link < 0.75 < lonely_link
     assert np.array_equal(scored.pairs.rows_a, np.array([0, 0, 0, 0, 5]))
+
+
+def test_competitor_density_leaves_out_the_best_partner_in_each_agency() -> None:
+    # record 0 (agency 0) has one strong partner in each of agencies 1, 2, 3 (its matches);
+    # record 4 (agency 0) has four look-alikes in agency 1
+    agency_of = np.array([0, 1, 2, 3, 0, 1, 1, 1, 1], np.int64)
+    matches = [(0.9, 0, j) for j in (1, 2, 3)]
+    crowd = [(0.8, 4, j) for j in (5, 6, 7, 8)]
+    adjustment = DensityAdjustment(k=2, floor=0.55, weight=1.0, reference=0.65)
+    scored = score_links(pairs(*matches, *crowd), 9, adjustment, agency_of)
+    # record 0's density is the floor: its matches do not make it look crowded
+    assert scored.offsets[0] == pytest.approx(0.1)
+    # record 4 keeps three of its four look-alikes: marked down
+    assert scored.offsets[4] == pytest.approx(0.65 - 0.8)
+    assert scored.pairs.scores[0] > 0.9 and scored.pairs.scores[-1] < 0.8 + 0.1
+    # without agencies every record is in one: only each record's single best is left out
+    alone = score_links(pairs(*matches, *crowd), 9, adjustment)
+    assert alone.offsets[0] == pytest.approx(0.65 - 0.9)
 
 
 def test_zero_weight_keeps_dice() -> None:

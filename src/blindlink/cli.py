@@ -40,7 +40,6 @@ from blindlink.pipeline.exchange import SEALED_SUFFIX, open_sealed
 from blindlink.pipeline.field_scoring import Scoring
 from blindlink.pipeline.link import (
     DEFAULT_THRESHOLD,
-    SMALL_CASELOAD,
     Blocking,
     LinkResult,
     link_files,
@@ -435,8 +434,7 @@ def link(
         typer.Option(
             "--threshold",
             help="Link score for a match (0-1); 'auto' fits it to the score distribution; "
-            f"'default' is {DEFAULT_THRESHOLD} up to {SMALL_CASELOAD:,} records, rising with "
-            "the caseload.",
+            f"'default' is {DEFAULT_THRESHOLD} at every caseload size.",
         ),
     ] = "default",
     solver: Annotated[

@@ -8,12 +8,13 @@ that produced the adjusted scores. They differ in how much memory they need on t
   densities from them and drops what scores too low. Fast, but that intermediate set grows
   with n²: 22.5M pairs (1.8 GiB at peak) at 163,000 generated records, an estimated 3.6·10⁹
   (86 GB) at 2,000,000.
-* ``two_pass`` first asks for each record's ``k`` best partners only (what the densities are
-  made of; at most n·k pairs), then, knowing every record's offset, asks for the pairs that
-  can still reach ``keep_from`` after adjustment. Records are grouped by offset so that each
-  pair of groups is searched at the highest raw threshold its members allow; crowded records
-  (negative offsets) need a higher raw Dice, which is where the look-alike pairs are. At
-  163,000 records that output is ~1-4M pairs instead of 22.5M.
+* ``two_pass`` first asks for each record's best partners only (what the densities are
+  made of: ``k`` plus one per agency; at most n·(k + agencies) pairs), then, knowing every
+  record's offset, asks for the pairs that can still reach ``keep_from`` after adjustment.
+  Records are grouped by offset so that each pair of groups is searched at the highest raw
+  threshold its members allow; crowded records (negative offsets) need a higher raw Dice,
+  which is where the look-alike pairs are. At 163,000 records that output is ~1-4M pairs
+  instead of 22.5M.
 
 The answers are identical, pair for pair and bit for bit (tests assert it), so the choice is
 only about memory and time.
@@ -68,11 +69,14 @@ def one_pass(
     adjustment: DensityAdjustment,
     *,
     search: PairSearch = candidate_pairs,
+    agency_of: npt.NDArray[np.int64] | None = None,
 ) -> ScoredLinks:
-    """All pairs at ``min(raw_floor, adjustment.floor)`` at once, then densities and the cut."""
+    """All pairs at ``min(raw_floor, adjustment.floor)`` at once, then densities and the cut.
+
+    ``agency_of``: each record's agency index, for the densities (``linkage.scoring``)."""
     search_floor = min(raw_floor, adjustment.floor)
     raw = CandidatePairs(*search(filters, None, search_floor))
-    offsets = record_offsets(raw, filters.shape[0], adjustment)
+    offsets = record_offsets(raw, filters.shape[0], adjustment, agency_of)
     return select_scored(raw, offsets, raw_floor, keep_from)
 
 
@@ -107,11 +111,15 @@ def two_pass(
     *,
     groups: int = OFFSET_GROUPS,
     search: PairSearch = candidate_pairs,
+    agency_of: npt.NDArray[np.int64] | None = None,
 ) -> ScoredLinks:
-    """Best ``k`` partners first (densities), then only pairs that can reach ``keep_from``."""
+    """Best partners first (densities: ``k``, plus one per agency that the density leaves
+    out), then only pairs that can reach ``keep_from``."""
     n = filters.shape[0]
-    best = CandidatePairs(*search(filters, None, adjustment.floor, k=adjustment.k))
-    offsets = record_offsets(best, n, adjustment)
+    n_agencies = int(agency_of.max()) + 1 if agency_of is not None and agency_of.size else 1
+    wanted = adjustment.partners_needed(n_agencies)
+    best = CandidatePairs(*search(filters, None, adjustment.floor, k=wanted))
+    offsets = record_offsets(best, n, adjustment, agency_of)
     del best
     parts = _offset_groups(offsets, groups)
     highest = [float(offsets[part].max()) for part in parts]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -59,14 +58,10 @@ from blindlink.stats.disclosure import (
 )
 from blindlink.types import CandidatePairs, EncodedBatch
 
-#: Link-score threshold for "same person" up to ``SMALL_CASELOAD`` records, and at
-#: ``LARGE_CASELOAD`` records; in between and beyond it grows with the logarithm of the number
-#: of records, up to ``THRESHOLD_CAP`` (chosen on the synthetic generator, docs/quality.md).
+#: Link-score threshold for "same person", at every caseload size: with competitor densities
+#: (``linkage.scoring``) the threshold that finds the right number of persons on the synthetic
+#: generator stays at 0.63-0.65 from ~3,000 to ~160,000 records (docs/quality.md).
 DEFAULT_THRESHOLD = 0.64
-LARGE_THRESHOLD = 0.66
-SMALL_CASELOAD = 60_000
-LARGE_CASELOAD = 150_000
-THRESHOLD_CAP = 0.67
 #: How much more similar two records of one agency must be to be called the same person.
 SAME_AGENCY_MARGIN = 0.1
 #: Names a results folder may hold; a previous result is replaced, anything else is refused.
@@ -103,16 +98,15 @@ def parse_threshold(text: str) -> Threshold:
 
 
 def default_threshold(n_records: int) -> float:
-    """The default link-score threshold for a linkage of ``n_records`` records.
+    """The default link-score threshold for a linkage of ``n_records`` records: one value.
 
-    The density adjustment makes one threshold serve ~3,000 to ~60,000 records, but beyond
-    that the crowd of look-alikes grows faster than it corrects for: at ~150,000 generated
-    records 0.64 merged 4-11 % of persons wrongly, 0.66-0.67 came within 3 %.
+    The old densities (mean of the 10 best partners) corrected for only part of the crowd of
+    look-alikes, so the threshold had to rise with log(records) beyond 60,000; competitor
+    densities leave each record's best partner per agency out and grow with the crowd, and
+    the threshold that finds the right number of persons no longer drifts with the caseload.
     """
-    if n_records <= SMALL_CASELOAD:
-        return DEFAULT_THRESHOLD
-    growth = math.log(n_records / SMALL_CASELOAD) / math.log(LARGE_CASELOAD / SMALL_CASELOAD)
-    return min(THRESHOLD_CAP, DEFAULT_THRESHOLD + growth * (LARGE_THRESHOLD - DEFAULT_THRESHOLD))
+    del n_records  # kept in the signature: the default may depend on the caseload again
+    return DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -318,7 +312,9 @@ def link(
     fields = None
     if layout is not None:
         floor, unadjusted = field_scoring.candidate_search()
-        candidates = _scored_candidates(filters, floor, unadjusted, blocking, pairs, keyed)
+        candidates = _scored_candidates(
+            filters, floor, unadjusted, blocking, pairs, keyed, agency_of
+        )
         report("fitting the field model")
         try:
             fields = field_scoring.score_by_fields(filters, layout, candidates, requested)
@@ -327,7 +323,9 @@ def link(
     if no_fields is not None:
         report(f"scoring whole records: {no_fields}")
     if fields is None:
-        scored = _scored_candidates(filters, threshold, adjustment, blocking, pairs, keyed)
+        scored = _scored_candidates(
+            filters, threshold, adjustment, blocking, pairs, keyed, agency_of
+        )
         report("fitting the score model")
         model = fit_score_mixture(scored.pairs.scores)
         if threshold == "auto":
@@ -415,8 +413,12 @@ def _scored_candidates(
     search: Blocking,
     pairs: PairSearch | None = None,
     keyed: KeyedBlocker | None = None,
+    agency_of: npt.NDArray[np.int64] | None = None,
 ) -> ScoredLinks:
     """Candidate links with density-adjusted scores, down to what the run can use.
+
+    ``agency_of`` (each record's agency index) is what the densities leave a best partner of
+    per agency out by (``linkage.scoring``).
 
     The raw Dice floor is the lowest a pair can have and still reach the threshold (or the
     score model's floor, for ``auto``) after adjustment; scored links are kept from
@@ -427,14 +429,18 @@ def _scored_candidates(
     keep_from = min(MODEL_FLOOR, lowest - KEPT_BELOW_THRESHOLD)
     kernel = pairs or candidate_pairs  # a backend's tiled search gives the kernel's answers
     if search == "exact":
-        return one_pass(filters, raw_floor, keep_from, adjustment, search=kernel)
+        return one_pass(
+            filters, raw_floor, keep_from, adjustment, search=kernel, agency_of=agency_of
+        )
     if search == "bounded":
-        return two_pass(filters, raw_floor, keep_from, adjustment, search=kernel)
+        return two_pass(
+            filters, raw_floor, keep_from, adjustment, search=kernel, agency_of=agency_of
+        )
     if search == "keys" and keyed is not None:
         # densities from the pairs within groups only: a record's best partners outside its
         # groups are missed, so crowded records look a little less crowded (docs/blocking.md)
         raw = keyed(filters, min(raw_floor, adjustment.floor))
-        offsets = record_offsets(raw, filters.shape[0], adjustment)
+        offsets = record_offsets(raw, filters.shape[0], adjustment, agency_of)
         return select_scored(raw, offsets, raw_floor, keep_from)
     try:
         raw = lsh_candidate_pairs(filters, min(raw_floor, adjustment.floor))
@@ -443,7 +449,7 @@ def _scored_candidates(
             f"LSH blocking cannot serve {filters.shape[0]:,} records at this threshold ({exc}); "
             "link fewer records at a time, or pass a higher --threshold"
         ) from None
-    offsets = record_offsets(raw, filters.shape[0], adjustment)
+    offsets = record_offsets(raw, filters.shape[0], adjustment, agency_of)
     return select_scored(raw, offsets, raw_floor, keep_from)
 
 
