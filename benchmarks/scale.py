@@ -64,7 +64,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -81,16 +81,16 @@ from blindlink.linkage.blocking import (
 )
 from blindlink.linkage.candidates import one_pass, select_scored, two_pass
 from blindlink.linkage.cluster import ClusteringRule
-from blindlink.linkage.probability import MODEL_FLOOR, automatic_threshold, fit_score_mixture
+from blindlink.linkage.probability import automatic_threshold, fit_score_mixture
 from blindlink.linkage.scoring import DensityAdjustment, record_offsets
 from blindlink.linkage.solvers import LinkageProblem, solver_named
 from blindlink.pipeline.link import (
     DEFAULT_THRESHOLD,
     EXACT_LIMIT,
-    KEPT_BELOW_THRESHOLD,
     SAME_AGENCY_MARGIN,
     Threshold,
     _entity_ids,
+    candidate_floors,
     default_threshold,
     link,
 )
@@ -279,11 +279,9 @@ def prepare(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------------------- linking
 
 
-def _candidate_floor(threshold: float | str) -> float:
+def _candidate_floor(threshold: float | Literal["auto"]) -> float:
     """The lowest Dice ``link`` searches for at this threshold (``"auto"``: the model floor)."""
-    return DensityAdjustment().candidate_floor(
-        MODEL_FLOOR if threshold == "auto" else float(threshold)
-    )
+    return candidate_floors(threshold, DensityAdjustment())[0]
 
 
 def _link_by_stages(
@@ -306,13 +304,10 @@ def _link_by_stages(
     agency_of = np.repeat(np.arange(len(batches)), [len(b) for b in batches]).astype(np.int64)
     if threshold == "default":
         threshold = default_threshold(filters.shape[0])
-    lowest = _candidate_floor(threshold)
+    lowest, keep_from = candidate_floors(threshold, adjustment)
     if blocking == "auto":
         blocking = "exact" if filters.shape[0] <= EXACT_LIMIT else "bounded"
     info: dict[str, Any] = {"candidate_floor": lowest, "search": blocking}
-    keep_from = min(
-        MODEL_FLOOR, (MODEL_FLOOR if threshold == "auto" else threshold) - KEPT_BELOW_THRESHOLD
-    )
     if blocking == "lsh":
         clock.start("candidate search (LSH)")
         candidates, report = lsh_search(filters, min(lowest, adjustment.floor))

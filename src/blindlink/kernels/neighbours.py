@@ -16,6 +16,19 @@ import numpy as np
 import numpy.typing as npt
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _offer(best: npt.NDArray[np.float64], row: int, score: float) -> None:
+    """Insert ``score`` into ``row``'s descending top-k row if it beats the last entry."""
+    k = best.shape[1]
+    if score <= best[row, k - 1]:
+        return
+    slot = k - 1
+    while slot > 0 and best[row, slot - 1] < score:
+        best[row, slot] = best[row, slot - 1]
+        slot -= 1
+    best[row, slot] = score
+
+
 @numba.njit(nogil=True, cache=True)
 def _best_scores(
     rows_a: npt.NDArray[np.int64],
@@ -23,17 +36,9 @@ def _best_scores(
     scores: npt.NDArray[np.float64],
     best: npt.NDArray[np.float64],
 ) -> None:
-    k = best.shape[1]
     for p in range(scores.shape[0]):
-        score = scores[p]
-        for row in (rows_a[p], rows_b[p]):
-            if score <= best[row, k - 1]:
-                continue
-            slot = k - 1
-            while slot > 0 and best[row, slot - 1] < score:
-                best[row, slot] = best[row, slot - 1]
-                slot -= 1
-            best[row, slot] = score
+        _offer(best, rows_a[p], scores[p])
+        _offer(best, rows_b[p], scores[p])
 
 
 def top_k_mean(
@@ -63,7 +68,7 @@ def _best_scores_skipping(
     n_groups: int,
     best: npt.NDArray[np.float64],
 ) -> None:
-    n, k = best.shape
+    n = best.shape[0]
     top = np.full((n, n_groups), -np.inf)  # each record's best score in each group
     for p in range(scores.shape[0]):
         score = scores[p]
@@ -79,13 +84,7 @@ def _best_scores_skipping(
             if not skipped[row, group] and score == top[row, group]:
                 skipped[row, group] = True  # set aside once; a tie enters the top k instead
                 continue
-            if score <= best[row, k - 1]:
-                continue
-            slot = k - 1
-            while slot > 0 and best[row, slot - 1] < score:
-                best[row, slot] = best[row, slot - 1]
-                slot -= 1
-            best[row, slot] = score
+            _offer(best, row, score)
 
 
 def top_k_mean_skipping_best(

@@ -420,13 +420,9 @@ def _scored_candidates(
     ``agency_of`` (each record's agency index) is what the densities leave a best partner of
     per agency out by (``linkage.scoring``).
 
-    The raw Dice floor is the lowest a pair can have and still reach the threshold (or the
-    score model's floor, for ``auto``) after adjustment; scored links are kept from
-    ``KEPT_BELOW_THRESHOLD`` under the threshold, or from the model's floor if that is lower.
+    The floors come from ``candidate_floors``.
     """
-    lowest = MODEL_FLOOR if threshold == "auto" else float(threshold)
-    raw_floor = adjustment.candidate_floor(lowest)
-    keep_from = min(MODEL_FLOOR, lowest - KEPT_BELOW_THRESHOLD)
+    raw_floor, keep_from = candidate_floors(threshold, adjustment)
     kernel = pairs or candidate_pairs  # a backend's tiled search gives the kernel's answers
     if search == "exact":
         return one_pass(
@@ -440,15 +436,14 @@ def _scored_candidates(
         # densities from the pairs within groups only: a record's best partners outside its
         # groups are missed, so crowded records look a little less crowded (docs/blocking.md)
         raw = keyed(filters, min(raw_floor, adjustment.floor))
-        offsets = record_offsets(raw, filters.shape[0], adjustment, agency_of)
-        return select_scored(raw, offsets, raw_floor, keep_from)
-    try:
-        raw = lsh_candidate_pairs(filters, min(raw_floor, adjustment.floor))
-    except LshPlanError as exc:
-        raise InputError(
-            f"LSH blocking cannot serve {filters.shape[0]:,} records at this threshold ({exc}); "
-            "link fewer records at a time, or pass a higher --threshold"
-        ) from None
+    else:
+        try:
+            raw = lsh_candidate_pairs(filters, min(raw_floor, adjustment.floor))
+        except LshPlanError as exc:
+            raise InputError(
+                f"LSH blocking cannot serve {filters.shape[0]:,} records at this threshold "
+                f"({exc}); link fewer records at a time, or pass a higher --threshold"
+            ) from None
     offsets = record_offsets(raw, filters.shape[0], adjustment, agency_of)
     return select_scored(raw, offsets, raw_floor, keep_from)
 
@@ -459,10 +454,21 @@ def _scores_complete_from(
     """The lowest adjusted score from which every pair is among the scored candidates (the
     raw Dice floor plus the most the adjustment can add, and no lower than what is kept;
     see ``_scored_candidates``)."""
-    lowest = MODEL_FLOOR if threshold == "auto" else float(threshold)
-    raw_floor = adjustment.candidate_floor(lowest)
-    keep_from = min(MODEL_FLOOR, lowest - KEPT_BELOW_THRESHOLD)
+    raw_floor, keep_from = candidate_floors(threshold, adjustment)
     return max(keep_from, raw_floor + adjustment.max_offset)
+
+
+def candidate_floors(
+    threshold: float | Literal["auto"], adjustment: DensityAdjustment
+) -> tuple[float, float]:
+    """(raw Dice floor, adjusted-score floor) of the candidate search at ``threshold``.
+
+    The raw floor is the lowest Dice a pair can have and still reach the threshold (the score
+    model's floor, for ``auto``) after adjustment; scored links are kept from
+    ``KEPT_BELOW_THRESHOLD`` under the threshold, or from the model's floor if that is lower.
+    """
+    lowest = MODEL_FLOOR if threshold == "auto" else float(threshold)
+    return adjustment.candidate_floor(lowest), min(MODEL_FLOOR, lowest - KEPT_BELOW_THRESHOLD)
 
 
 def _threshold_sensitivity(
